@@ -1,0 +1,43 @@
+import type { NodeId } from '../id/node-id';
+import type { Endpoint } from '../transport/transport';
+
+/** A peer we address: where it is, and its static key when we know it (always, except first contact). */
+export interface PeerAddress {
+  readonly endpoint: Endpoint;
+  readonly publicKey?: Uint8Array;
+}
+
+/** A message payload that arrived through the session layer, with its authenticated sender. */
+export interface InboundPayload {
+  readonly from: Endpoint;
+  readonly publicKey: Uint8Array;
+  readonly nodeId: NodeId;
+  /** The sender runs in client mode: it queries but must not be put into routing tables. */
+  readonly clientMode: boolean;
+  /** The encoded inner message (one CBOR array). */
+  readonly payload: Uint8Array;
+}
+
+/** Reasons a packet is dropped below the RPC layer; every drop is counted under one of these. */
+export type SessionDropReason =
+  | 'too_short'
+  | 'too_large'
+  | 'bad_magic'
+  | 'bad_version'
+  | 'unknown_packet_type'
+  | 'bad_sender_key'
+  | 'own_packet';
+
+/**
+ * Between the datagram transport and RPC. It turns payloads into packets and back and tells RPC who
+ * sent each payload. The plaintext layer carries the sender's key in the clear; the encrypted layer
+ * (next) proves it with a handshake and hides it. RPC, routing and lookup code see only this interface.
+ */
+export interface SessionLayer {
+  /** Largest payload `send` accepts, so RPC can split NODES replies to fit one packet each. */
+  readonly maxPayloadBytes: number;
+  send(to: PeerAddress, payload: Uint8Array): void;
+  onPayload(handler: (inbound: InboundPayload) => void): void;
+  onDrop(handler: (reason: SessionDropReason, from: Endpoint) => void): void;
+  close(): void;
+}

@@ -1,0 +1,131 @@
+import type { NodeId } from '../id/node-id';
+import type { Contact } from '../routing/contact';
+import type { Endpoint } from '../transport/transport';
+
+/**
+ * The inner messages of the protocol, as the RPC layer sees them once decoded and validated.
+ * On the wire each is one CBOR array `[type, requestId, ...fields]` (docs/protocol.md has the bytes).
+ */
+export enum MessageType {
+  PING = 1,
+  PONG = 2,
+  FIND_NODE = 3,
+  FIND_NODE_BY_DISTANCE = 4,
+  NODES = 5,
+  FIND_VALUE = 6,
+  VALUE = 7,
+  STORE = 8,
+  STORE_ACK = 9,
+  ERROR = 15,
+}
+
+/** A stored value as it travels: key (160-bit), value bytes, remaining time-to-live in seconds. */
+export interface WireRecord {
+  readonly key: NodeId;
+  readonly value: Uint8Array;
+  readonly ttlSeconds: number;
+}
+
+export interface PingMessage {
+  readonly type: MessageType.PING;
+  readonly requestId: number;
+}
+export interface PongMessage {
+  readonly type: MessageType.PONG;
+  readonly requestId: number;
+  /** The address the request came from, as the responder saw it (NAT discovery). */
+  readonly observed: Endpoint;
+}
+export interface FindNodeMessage {
+  readonly type: MessageType.FIND_NODE;
+  readonly requestId: number;
+  readonly target: NodeId;
+}
+export interface FindNodeByDistanceMessage {
+  readonly type: MessageType.FIND_NODE_BY_DISTANCE;
+  readonly requestId: number;
+  /** Log distances 0..160 (0 = the node itself, 160 = the far half), at most 8, no duplicates. */
+  readonly distances: readonly number[];
+}
+export interface NodesMessage {
+  readonly type: MessageType.NODES;
+  readonly requestId: number;
+  /** How many NODES packets make up this reply (1..8); the receiver waits for all or times out. */
+  readonly total: number;
+  readonly contacts: readonly Contact[];
+  /** Present in replies to FIND_VALUE: the write token the requester needs to STORE here. */
+  readonly token?: Uint8Array;
+}
+export interface FindValueMessage {
+  readonly type: MessageType.FIND_VALUE;
+  readonly requestId: number;
+  readonly key: NodeId;
+}
+export interface ValueMessage {
+  readonly type: MessageType.VALUE;
+  readonly requestId: number;
+  readonly record: WireRecord;
+  readonly token: Uint8Array;
+}
+export interface StoreMessage {
+  readonly type: MessageType.STORE;
+  readonly requestId: number;
+  readonly token: Uint8Array;
+  readonly record: WireRecord;
+}
+export enum StoreStatus {
+  OK = 0,
+  BAD_TOKEN = 1,
+  STORE_FULL = 2,
+  TOO_LARGE = 3,
+  QUOTA_EXCEEDED = 4,
+}
+export interface StoreAckMessage {
+  readonly type: MessageType.STORE_ACK;
+  readonly requestId: number;
+  readonly status: StoreStatus;
+}
+export enum RemoteErrorCode {
+  GENERIC = 0,
+  UNSUPPORTED = 1,
+  OVERLOADED = 2,
+  BAD_REQUEST = 3,
+}
+export interface ErrorMessage {
+  readonly type: MessageType.ERROR;
+  readonly requestId: number;
+  readonly code: RemoteErrorCode;
+  readonly message?: string;
+}
+
+export type Message =
+  | PingMessage
+  | PongMessage
+  | FindNodeMessage
+  | FindNodeByDistanceMessage
+  | NodesMessage
+  | FindValueMessage
+  | ValueMessage
+  | StoreMessage
+  | StoreAckMessage
+  | ErrorMessage;
+
+export type RequestMessage =
+  | PingMessage
+  | FindNodeMessage
+  | FindNodeByDistanceMessage
+  | FindValueMessage
+  | StoreMessage;
+export type ResponseMessage = PongMessage | NodesMessage | ValueMessage | StoreAckMessage | ErrorMessage;
+
+const REQUEST_TYPES = new Set<MessageType>([
+  MessageType.PING,
+  MessageType.FIND_NODE,
+  MessageType.FIND_NODE_BY_DISTANCE,
+  MessageType.FIND_VALUE,
+  MessageType.STORE,
+]);
+
+export function isRequest(message: Message): message is RequestMessage {
+  return REQUEST_TYPES.has(message.type);
+}
