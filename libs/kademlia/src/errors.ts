@@ -19,7 +19,11 @@ export type ErrorCode =
   | 'ALREADY_STARTED'
   | 'BOOTSTRAP_FAILED'
   | 'BOOTSTRAP_RESOLVE_FAILED'
-  | 'SNAPSHOT_INVALID';
+  | 'SNAPSHOT_INVALID'
+  | 'TRANSPORT_BIND_FAILED'
+  | 'TRANSPORT_CLOSED'
+  | 'SIM_STALLED'
+  | 'SIM_REENTRANT';
 
 export class KademliaError extends Error {
   constructor(

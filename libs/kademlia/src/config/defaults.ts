@@ -18,6 +18,8 @@ export const DEFAULTS = {
   maxFailures: 2,
   /** An entry seen this recently is not pinged before eviction decisions; it is known alive. */
   recentlySeenMs: 60_000,
+  /** Period of pinging the stalest routing-table entry; finds dead entries whether or not traffic flows. */
+  revalidateMs: 3_000,
   /** A bucket without a lookup or change for this long is refreshed with a random-target lookup. */
   bucketRefreshMs: 60 * 60_000,
   /** How often the node looks itself up to keep its neighbourhood fresh. */
@@ -38,6 +40,8 @@ export const DEFAULTS = {
   maxInflightRequests: 512,
   /** Peers whose RTT estimate is kept; bounded LRU so hostile churn cannot grow memory. */
   rttCacheSize: 10_000,
+  /** RTT samples behind the network-wide median (lookups' short timeout); few enough to follow change. */
+  rttMedianWindow: 256,
 
   // ---- Lookups --------------------------------------------------------------------------------
   /** Give up a lookup after this long; libtorrent uses 15 s, discv5 clients about 10 s. */
@@ -46,6 +50,8 @@ export const DEFAULTS = {
   lookupMaxRpcs: 120,
   /** A request unanswered after this share of its timeout stops counting against alpha. */
   slowRequestFraction: 0.5,
+  /** Unqueried candidates a lookup keeps (at least 4k); hostile peers cannot grow it (libtorrent keeps 100). */
+  lookupMaxUnqueried: 100,
 
   // ---- Values ---------------------------------------------------------------------------------
   /** Largest value accepted, as in BEP 44: small enough to fit one packet with its record. */
@@ -64,12 +70,20 @@ export const DEFAULTS = {
   maxStoreBytes: 64 * 1024 * 1024,
   /** Records accepted from one IP address; one host cannot fill the store. */
   maxRecordsPerIp: 256,
+  /** Records replicated or republished per maintenance round; spreads a large store's work over time. */
+  replicationBatch: 256,
   /** Write-token secret rotation; a token stays valid for one to two periods. */
   tokenRotationMs: 5 * 60_000,
 
   // ---- Wire -----------------------------------------------------------------------------------
   /** Largest UDP payload: the IPv6 minimum MTU (1280) minus IPv6 and UDP headers. */
   maxPacketBytes: 1232,
+
+  // ---- Simulator ------------------------------------------------------------------------------
+  /** One-way delay of the in-memory network when no latency model is given; a same-region hop. */
+  simLatencyMs: 20,
+  /** Seed of the in-memory network's loss draws when none is given; simulations repeat exactly. */
+  simRandomSeed: 0x5eed,
 
   // ---- Node lifecycle -------------------------------------------------------------------------
   /** UDP port of a node; the fleet's published port (BitTorrent DHT's customary port). */
@@ -80,6 +94,8 @@ export const DEFAULTS = {
   bootstrapRetryMaxMs: 60_000,
   /** Routing-table snapshot period when a snapshot path is configured. */
   snapshotMs: 5 * 60_000,
+  /** Contacts a snapshot file may hold; far above any routing table, and bounds what a hostile file costs. */
+  snapshotMaxContacts: 100_000,
 } as const;
 
 export type Defaults = typeof DEFAULTS;

@@ -26,7 +26,10 @@ export type SessionDropReason =
   | 'bad_version'
   | 'unknown_packet_type'
   | 'bad_sender_key'
-  | 'own_packet';
+  | 'bad_flags'
+  | 'own_packet'
+  /** The payload handler threw; the packet is dropped, the socket keeps running. */
+  | 'handler_error';
 
 /**
  * Between the datagram transport and RPC. It turns payloads into packets and back and tells RPC who

@@ -1,3 +1,5 @@
+import type { TransportStats } from './transport-stats';
+
 /** Where a datagram goes or came from. `host` is always an IP literal (IPv4 dotted or IPv6). */
 export interface Endpoint {
   readonly host: string;
@@ -22,6 +24,8 @@ export interface DatagramTransport {
   /** Every bound address (udp4 and udp6 may both be bound). */
   addresses(): Endpoint[];
   close(): Promise<void>;
+  /** Packet and byte counters, including what the transport itself dropped. */
+  stats(): TransportStats;
 }
 
 export function endpointKey(endpoint: Endpoint): string {

@@ -1,0 +1,52 @@
+/**
+ * libs/kademlia public API: the only import path for services and applications.
+ */
+export { KademliaDHT } from './node/kademlia-dht';
+export type { OperationOptions, StartReport } from './node/kademlia-dht';
+export type { KademliaOptions } from './node/options';
+export { NODE_DEFAULTS } from './node/options';
+export type {
+  KademliaEventMap,
+  LookupCompletedEvent,
+  RoutingTableUpdatedEvent,
+  DataStoredEvent,
+  BootstrappedEvent,
+} from './node/events';
+export type { StoreReport } from './node/value-ops';
+export { parseBootstrapEntry, resolveBootstrapEntries } from './node/bootstrap-entries';
+export type { BootstrapEntry } from './node/bootstrap-entries';
+export type { LookupOutcome, LookupProgress, LookupFinishReason } from './lookup/lookup-runner';
+export { DEFAULTS } from './config/defaults';
+export { KademliaError, isKademliaError } from './errors';
+export type { ErrorCode } from './errors';
+export {
+  generateIdentity,
+  identityFromPrivateKey,
+  exportPrivateKey,
+  loadIdentity,
+  saveIdentity,
+  loadOrCreateIdentity,
+} from './id/identity';
+export type { Identity } from './id/identity';
+export { keyToId, nodeIdFromPublicKey } from './id/key-id';
+export {
+  idEquals,
+  idToHex,
+  idFromHex,
+  randomId,
+  xorDistance,
+  compareDistance,
+  sharedPrefixLength,
+  randomIdWithPrefix,
+  randomIdAtPrefixLength,
+} from './id/node-id';
+export type { NodeId } from './id/node-id';
+export type { Contact } from './routing/contact';
+export type { Endpoint, DatagramTransport } from './transport/transport';
+export { UdpTransport } from './transport/udp-transport';
+export { MemoryNetwork } from './transport/memory-network';
+export { VirtualClock } from './sim/virtual-clock';
+export { systemClock } from './clock';
+export type { Clock, TimerHandle } from './clock';
+export type { MetricsSink, Labels } from './metrics/metrics';
+export { noopMetrics } from './metrics/metrics';

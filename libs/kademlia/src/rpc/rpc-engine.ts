@@ -1,0 +1,306 @@
+import { randomInt } from 'node:crypto';
+import type { Clock } from '../clock';
+import { KademliaError } from '../errors';
+import { idEquals } from '../id/node-id';
+import type { Contact } from '../routing/contact';
+import type { InboundPayload, PeerAddress, SessionLayer } from '../session/session-layer';
+import { endpointEquals, endpointKey } from '../transport/transport';
+import { decodeMessage, encodeMessage } from '../wire/codec';
+import {
+  isRequest,
+  MessageType,
+  type Message,
+  type NodesMessage,
+  type RequestMessage,
+  type ResponseMessage,
+} from '../wire/messages';
+import type { PendingRequest, RpcReply } from './pending-request';
+import type { PeerTimeouts } from './rtt-estimator';
+import { messageTypeName, RpcStats } from './rpc-stats';
+
+type WithoutRequestId<T> = T extends unknown ? Omit<T, 'requestId'> : never;
+/** A request as callers write it; the engine assigns the request ID. */
+export type RequestBody = WithoutRequestId<RequestMessage>;
+
+export type RequestHandler = (
+  request: RequestMessage,
+  sender: InboundPayload,
+) => ResponseMessage | readonly ResponseMessage[] | undefined;
+
+export interface RpcEngineOptions {
+  session: SessionLayer;
+  clock: Clock;
+  timeouts: PeerTimeouts;
+  handleRequest: RequestHandler;
+  /** Every request we accept and every response we expected: proof that the sender is alive there. */
+  onPeerActivity?: (sender: InboundPayload, info: { rttMs?: number }) => void;
+  maxInflight: number;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Resends after a timeout (same request ID, so a late first answer still counts). */
+  retries?: number;
+  /** Replaces the peer's adaptive timeout for this request. */
+  timeoutMs?: number;
+  /** Calls onSlow once the request has been unanswered this long (lookups stop counting it against alpha). */
+  slowAfterMs?: number;
+  onSlow?: () => void;
+}
+
+const EXPECTED_RESPONSES: Readonly<Record<number, readonly MessageType[]>> = {
+  [MessageType.PING]: [MessageType.PONG],
+  [MessageType.FIND_NODE]: [MessageType.NODES],
+  [MessageType.FIND_NODE_BY_DISTANCE]: [MessageType.NODES],
+  [MessageType.FIND_VALUE]: [MessageType.VALUE, MessageType.NODES],
+  [MessageType.STORE]: [MessageType.STORE_ACK],
+};
+
+/**
+ * Requests and responses over a session layer: request IDs, matching a response to the peer the request went
+ * to, adaptive per-peer timeouts with limited retries, a bound on requests in flight, AbortSignal support.
+ * Inbound requests go to one handler whose answers are sent back; nothing here knows about routing or lookups.
+ */
+export class RpcEngine {
+  readonly stats = new RpcStats();
+  private readonly pending = new Map<number, PendingRequest>();
+  private closed = false;
+
+  constructor(private readonly options: RpcEngineOptions) {
+    options.session.onPayload((inbound) => this.onPayload(inbound));
+  }
+
+  get inflight(): number {
+    return this.pending.size;
+  }
+
+  request<M extends ResponseMessage = ResponseMessage>(
+    to: PeerAddress,
+    body: RequestBody,
+    requestOptions: RequestOptions = {},
+  ): Promise<RpcReply<M>> {
+    if (this.closed) return Promise.reject(new KademliaError('RPC engine is closed', 'RPC_CLOSED'));
+    if (requestOptions.signal?.aborted) return Promise.reject(abortError());
+    if (this.pending.size >= this.options.maxInflight) {
+      this.stats.overloaded++;
+      return Promise.reject(
+        new KademliaError(`more than ${this.options.maxInflight} requests in flight`, 'RPC_OVERLOADED'),
+      );
+    }
+    const requestId = this.newRequestId();
+    const message = { ...body, requestId } as RequestMessage;
+    const payload = encodeMessage(message);
+    return new Promise<RpcReply<M>>((resolve, reject) => {
+      const { signal } = requestOptions;
+      const onAbort = () => {
+        this.stats.aborted++;
+        this.finish(pending, abortError());
+      };
+      const pending: PendingRequest = {
+        requestId,
+        to,
+        expectedNodeId: undefined,
+        payload,
+        requestType: message.type,
+        sentAt: this.options.clock.now(),
+        attempt: 0,
+        retriesLeft: requestOptions.retries ?? 0,
+        resolve: resolve as (reply: RpcReply) => void,
+        reject,
+        cleanup: () => {
+          const { clock } = this.options;
+          if (pending.timer) clock.clearTimeout(pending.timer);
+          if (pending.slowTimer) clock.clearTimeout(pending.slowTimer);
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(requestId, pending);
+      if (requestOptions.onSlow && requestOptions.slowAfterMs !== undefined) {
+        const onSlow = requestOptions.onSlow;
+        pending.slowTimer = this.options.clock.setTimeout(() => {
+          pending.slowTimer = undefined;
+          onSlow();
+        }, requestOptions.slowAfterMs);
+      }
+      this.transmit(pending, requestOptions.timeoutMs);
+    });
+  }
+
+  /** Rejects everything in flight with RPC_CLOSED; later requests fail at once. */
+  close(): void {
+    this.closed = true;
+    for (const pending of [...this.pending.values()]) {
+      this.finish(pending, new KademliaError('RPC engine closed', 'RPC_CLOSED'));
+    }
+  }
+
+  private transmit(pending: PendingRequest, timeoutOverrideMs: number | undefined): void {
+    const { clock, session, timeouts } = this.options;
+    const peerKey = endpointKey(pending.to.endpoint);
+    const timeoutMs = timeoutOverrideMs ?? timeouts.timeoutFor(peerKey);
+    pending.attempt++;
+    this.stats.requestsSent.add(messageTypeName(pending.requestType));
+    pending.timer = clock.setTimeout(() => this.onTimeout(pending, timeoutOverrideMs), timeoutMs);
+    session.send(pending.to, pending.payload);
+  }
+
+  private onTimeout(pending: PendingRequest, timeoutOverrideMs: number | undefined): void {
+    pending.timer = undefined;
+    this.options.timeouts.onTimeout(endpointKey(pending.to.endpoint));
+    if (pending.parts) {
+      // Some parts of a multi-packet NODES reply came; what arrived is still a valid (partial) answer.
+      this.resolveWithParts(pending, true);
+      return;
+    }
+    if (pending.retriesLeft > 0) {
+      pending.retriesLeft--;
+      this.stats.retries++;
+      this.transmit(pending, timeoutOverrideMs);
+      return;
+    }
+    this.stats.timeouts++;
+    this.finish(
+      pending,
+      new KademliaError(`no answer from ${endpointKey(pending.to.endpoint)}`, 'RPC_TIMEOUT', {
+        attempts: pending.attempt,
+      }),
+    );
+  }
+
+  private onPayload(inbound: InboundPayload): void {
+    const decoded = decodeMessage(inbound.payload);
+    if (!decoded.ok) {
+      this.stats.drops.add(`wire_${decoded.reason}`);
+      return;
+    }
+    const message = decoded.message;
+    if (isRequest(message)) this.onRequest(message, inbound);
+    else this.onResponse(message, inbound);
+  }
+
+  private onRequest(request: RequestMessage, sender: InboundPayload): void {
+    this.stats.requestsReceived.add(messageTypeName(request.type));
+    let answer: ResponseMessage | readonly ResponseMessage[] | undefined;
+    try {
+      this.options.onPeerActivity?.(sender, {});
+      answer = this.options.handleRequest(request, sender);
+    } catch {
+      this.stats.drops.add('handler_error');
+      return;
+    }
+    if (answer === undefined) return;
+    const replies = Array.isArray(answer) ? answer : [answer as ResponseMessage];
+    for (const reply of replies) {
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeMessage(reply);
+      } catch {
+        this.stats.drops.add('encode_error');
+        continue;
+      }
+      this.stats.responsesSent.add(messageTypeName(reply.type));
+      this.options.session.send({ endpoint: sender.from, publicKey: sender.publicKey }, bytes);
+    }
+  }
+
+  private onResponse(message: Message, sender: InboundPayload): void {
+    const pending = this.pending.get(message.requestId);
+    if (!pending) {
+      this.stats.drops.add('unexpected_response');
+      return;
+    }
+    // A response counts only from the address (and key, when known) the request went to: anyone can guess a
+    // 32-bit request ID, but not also sit at the peer's address with the peer's key.
+    const expectedKey = pending.to.publicKey;
+    if (
+      !endpointEquals(sender.from, pending.to.endpoint) ||
+      (expectedKey !== undefined && !idEquals(expectedKey, sender.publicKey))
+    ) {
+      this.stats.drops.add('wrong_sender');
+      return;
+    }
+    this.stats.responsesReceived.add(messageTypeName(message.type));
+    if (message.type === MessageType.ERROR) {
+      this.stats.remoteErrors++;
+      this.notePeerAlive(pending, sender);
+      this.finish(
+        pending,
+        new KademliaError(`peer answered with error ${message.code}`, 'RPC_REMOTE_ERROR', {
+          remoteCode: message.code,
+          remoteMessage: message.message,
+        }),
+      );
+      return;
+    }
+    if (!EXPECTED_RESPONSES[pending.requestType]?.includes(message.type)) {
+      this.stats.drops.add('wrong_response_type');
+      return;
+    }
+    if (message.type === MessageType.NODES && message.total > 1) {
+      this.collectPart(pending, message, sender);
+      return;
+    }
+    const rttMs = this.notePeerAlive(pending, sender);
+    this.settle(pending, {
+      message: message as ResponseMessage,
+      from: toContact(sender),
+      rttMs,
+      partial: false,
+    });
+  }
+
+  private collectPart(pending: PendingRequest, part: NodesMessage, sender: InboundPayload): void {
+    if (!pending.parts) {
+      pending.parts = { received: 0, total: part.total, contacts: [], first: part, sender };
+      this.notePeerAlive(pending, sender);
+    }
+    const parts = pending.parts;
+    parts.received++;
+    for (const contact of part.contacts) parts.contacts.push(contact);
+    if (parts.received >= parts.total) this.resolveWithParts(pending, false);
+  }
+
+  private resolveWithParts(pending: PendingRequest, partial: boolean): void {
+    const parts = pending.parts!;
+    const first = parts.first as NodesMessage;
+    const merged: NodesMessage = { ...first, total: 1, contacts: parts.contacts };
+    const rttMs = this.options.clock.now() - pending.sentAt;
+    this.settle(pending, { message: merged, from: toContact(parts.sender), rttMs, partial });
+  }
+
+  /** Feeds RTT (Karn's rule: only from requests answered on the first attempt) and routing activity. */
+  private notePeerAlive(pending: PendingRequest, sender: InboundPayload): number {
+    const rttMs = this.options.clock.now() - pending.sentAt;
+    if (pending.attempt === 1) this.options.timeouts.sample(endpointKey(pending.to.endpoint), rttMs);
+    this.options.onPeerActivity?.(sender, pending.attempt === 1 ? { rttMs } : {});
+    return rttMs;
+  }
+
+  private settle(pending: PendingRequest, reply: RpcReply): void {
+    if (!this.pending.delete(pending.requestId)) return;
+    pending.cleanup();
+    pending.resolve(reply);
+  }
+
+  private finish(pending: PendingRequest, err: Error): void {
+    if (!this.pending.delete(pending.requestId)) return;
+    pending.cleanup();
+    pending.reject(err);
+  }
+
+  private newRequestId(): number {
+    for (;;) {
+      const id = randomInt(0, 0x1_0000_0000 - 1);
+      if (!this.pending.has(id)) return id;
+    }
+  }
+}
+
+function toContact(sender: InboundPayload): Contact {
+  return { id: sender.nodeId, publicKey: sender.publicKey, host: sender.from.host, port: sender.from.port };
+}
+
+function abortError(): KademliaError {
+  return new KademliaError('request aborted', 'RPC_ABORTED');
+}

@@ -1,0 +1,112 @@
+import fc from 'fast-check';
+import { nodeIdFromPublicKey } from '../../id/key-id';
+import type { Contact } from '../../routing/contact';
+import { bytesToIp, isIPv4MappedBytes } from '../ip-address';
+import { MessageType, RemoteErrorCode, StoreStatus, type Message, type WireRecord } from '../messages';
+import { WIRE_LIMITS } from '../wire-limits';
+
+/** fast-check generators of valid messages, in the canonical form the decoder returns (for wire specs). */
+
+const bytes = (length: number): fc.Arbitrary<Uint8Array> =>
+  fc.uint8Array({ minLength: length, maxLength: length });
+
+export const requestIdArb = fc.oneof(
+  fc.integer({ min: 0, max: 23 }),
+  fc.integer({ min: 0, max: WIRE_LIMITS.maxRequestId }),
+  fc.constant(WIRE_LIMITS.maxRequestId),
+);
+
+/** Canonical host text: IPv4 dotted, or compressed IPv6 that is not IPv4-mapped. */
+export const hostArb = fc.oneof(
+  bytes(4).map(bytesToIp),
+  bytes(16)
+    .filter((b) => !isIPv4MappedBytes(b))
+    .map(bytesToIp),
+  fc.constantFrom('::1', '2001:db8::1', 'fe80::', '::'),
+);
+
+export const portArb = fc.oneof(
+  fc.integer({ min: 1, max: 65_535 }),
+  fc.constantFrom(1, 23, 24, 255, 256, 65_535),
+);
+
+export const contactArb: fc.Arbitrary<Contact> = fc
+  .record({ publicKey: bytes(WIRE_LIMITS.publicKeyBytes), host: hostArb, port: portArb })
+  .map(({ publicKey, host, port }) => ({ id: nodeIdFromPublicKey(publicKey), publicKey, host, port }));
+
+export const recordArb: fc.Arbitrary<WireRecord> = fc.record({
+  key: bytes(WIRE_LIMITS.idBytes),
+  value: fc.oneof(
+    fc.uint8Array({ maxLength: 40 }),
+    fc.uint8Array({ minLength: 900, maxLength: WIRE_LIMITS.maxValueBytes }),
+  ),
+  ttlSeconds: fc.integer({ min: 0, max: WIRE_LIMITS.maxTtlSeconds }),
+});
+
+const tokenArb = bytes(WIRE_LIMITS.tokenBytes);
+
+/** Well-formed text whose UTF-8 fits the ERROR bound (at most 4 bytes per code point). */
+const errorTextArb = fc.string({ unit: 'binary', maxLength: WIRE_LIMITS.maxErrorTextBytes / 4 });
+
+export const messageArb: fc.Arbitrary<Message> = fc.oneof(
+  fc.record({ type: fc.constant(MessageType.PING as const), requestId: requestIdArb }),
+  fc.record({
+    type: fc.constant(MessageType.PONG as const),
+    requestId: requestIdArb,
+    observed: fc.record({ host: hostArb, port: portArb }),
+  }),
+  fc.record({
+    type: fc.constant(MessageType.FIND_NODE as const),
+    requestId: requestIdArb,
+    target: bytes(WIRE_LIMITS.idBytes),
+  }),
+  fc.record({
+    type: fc.constant(MessageType.FIND_NODE_BY_DISTANCE as const),
+    requestId: requestIdArb,
+    distances: fc.uniqueArray(fc.integer({ min: 0, max: WIRE_LIMITS.maxDistance }), {
+      minLength: 1,
+      maxLength: WIRE_LIMITS.maxDistances,
+    }),
+  }),
+  fc.record(
+    {
+      type: fc.constant(MessageType.NODES as const),
+      requestId: requestIdArb,
+      total: fc.integer({ min: 1, max: WIRE_LIMITS.maxNodesParts }),
+      contacts: fc.array(contactArb, { maxLength: WIRE_LIMITS.maxContactsPerNodes }),
+      token: tokenArb,
+    },
+    { requiredKeys: ['type', 'requestId', 'total', 'contacts'] },
+  ),
+  fc.record({ type: fc.constant(MessageType.FIND_VALUE as const), requestId: requestIdArb, key: bytes(20) }),
+  fc.record({
+    type: fc.constant(MessageType.VALUE as const),
+    requestId: requestIdArb,
+    record: recordArb,
+    token: tokenArb,
+  }),
+  fc.record({
+    type: fc.constant(MessageType.STORE as const),
+    requestId: requestIdArb,
+    token: tokenArb,
+    record: recordArb,
+  }),
+  fc.record({
+    type: fc.constant(MessageType.STORE_ACK as const),
+    requestId: requestIdArb,
+    status: fc.constantFrom(...enumValues(StoreStatus)),
+  }),
+  fc.record(
+    {
+      type: fc.constant(MessageType.ERROR as const),
+      requestId: requestIdArb,
+      code: fc.constantFrom(...enumValues(RemoteErrorCode)),
+      message: errorTextArb,
+    },
+    { requiredKeys: ['type', 'requestId', 'code'] },
+  ),
+);
+
+function enumValues<E extends number>(enumObject: Record<string, E | string>): E[] {
+  return Object.values(enumObject).filter((v): v is E => typeof v === 'number');
+}
