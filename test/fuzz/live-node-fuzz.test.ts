@@ -6,7 +6,7 @@ import { MessageType, type Message } from '../../libs/kademlia/src/wire/messages
 import { PLAIN_HEADER_BYTES } from '../../libs/kademlia/src/session/plaintext-session';
 
 const PACKETS = 120_000;
-const BURST = 400;
+const BURST = 100;
 
 jest.setTimeout(180_000);
 
@@ -35,7 +35,7 @@ function validSamples(senderKey: Uint8Array): Uint8Array[] {
     { type: MessageType.FIND_VALUE, requestId: 4, key: randomId() },
     { type: MessageType.STORE, requestId: 5, token: new Uint8Array(16), record },
     { type: MessageType.PONG, requestId: 6, observed: { host: '127.0.0.1', port: 1 } },
-    { type: MessageType.NODES, requestId: 7, total: 1, contacts: [contact, contact] },
+    { type: MessageType.NODES, requestId: 7, total: 1, part: 0, contacts: [contact, contact] },
     { type: MessageType.VALUE, requestId: 8, record, token: new Uint8Array(16) },
     { type: MessageType.STORE_ACK, requestId: 9, status: 0 },
     { type: MessageType.ERROR, requestId: 10, code: 1, message: 'x' },
@@ -104,18 +104,21 @@ describe('a live node under a flood of random and mutated packets', () => {
     const samples = validSamples(generateIdentity().publicKey);
     for (let sent = 0; sent < PACKETS; sent += BURST) {
       for (let j = 0; j < BURST; j++) fuzzer.send(fuzzPacket(samples, sent + j), port, '127.50.0.1');
-      await waitForDrain();
+      // Pace the flood to what the node takes in, so the kernel's socket buffer does not drop most of it.
+      for (let spins = 0; spins < 50 && node.stats().transport.packetsIn < sent; spins++)
+        await waitForDrain();
     }
     // Let the socket queue empty before reading the counters.
     for (let i = 0; i < 50; i++) await waitForDrain();
 
     const stats = node.stats();
-    const received = stats.transport.packetsIn;
+    // packetsIn counts what the transport passed up; oversize datagrams are dropped (and counted) below that.
+    const received = stats.transport.packetsIn + stats.transport.oversizeDropped;
     const handled =
       Object.values(stats.rpc.requestsReceived as Record<string, number>).reduce((a, b) => a + b, 0) +
       Object.values(stats.rpc.responsesReceived as Record<string, number>).reduce((a, b) => a + b, 0);
     // UDP may lose some of the flood in the kernel; every packet the node did receive is accounted for.
-    expect(received).toBeGreaterThan(PACKETS * 0.5);
+    expect(received).toBeGreaterThanOrEqual(100_000);
     expect(handled + stats.droppedTotal).toBe(received);
     expect(stats.droppedTotal).toBeGreaterThan(received * 0.5);
     const reasons = Object.keys(stats.drops);

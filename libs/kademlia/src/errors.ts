@@ -4,6 +4,8 @@
  */
 export type ErrorCode =
   | 'IDENTITY_INVALID'
+  | 'ID_PUZZLE_EXHAUSTED'
+  | 'ID_PUZZLE_ABORTED'
   | 'CONFIG_INVALID'
   | 'WIRE_MALFORMED'
   | 'WIRE_TOO_LARGE'
@@ -15,6 +17,7 @@ export type ErrorCode =
   | 'LOOKUP_DEADLINE'
   | 'LOOKUP_ABORTED'
   | 'VALUE_TOO_LARGE'
+  | 'RECORD_INVALID'
   | 'NOT_STARTED'
   | 'ALREADY_STARTED'
   | 'BOOTSTRAP_FAILED'

@@ -25,6 +25,26 @@ export const DEFAULTS = {
   /** How often the node looks itself up to keep its neighbourhood fresh. */
   selfLookupMs: 10 * 60_000,
 
+  // ---- Sybil and eclipse resistance: who may enter the routing table -------------------------
+  /** IPv4 address group: a /24 is the smallest block routed on the Internet, so it is what one renter gets. */
+  ipGroupPrefixBitsV4: 24,
+  /** IPv6 address group: a /48 is the usual end-site assignment (RFC 6177), so one site is one group. */
+  ipGroupPrefixBitsV6: 48,
+  /** Entries per address group in one bucket (discv5 rationale): one /24 fills at most 2 of a bucket's k slots. */
+  ipDiversityPerBucketPerGroup: 2,
+  /** Entries per address group in the whole table (discv5 rationale): one /24 cannot surround us across buckets. */
+  ipDiversityPerTablePerGroup: 10,
+  /** Entries per exact IP in the whole table (libtorrent): one machine is one slot, whatever its ports or keys. */
+  ipDiversityPerTablePerIp: 1,
+  /**
+   * Leading zero bits of SHA-256(NodeId) an ID must show (S/Kademlia static puzzle); 0 = off. Every node of
+   * a network must agree on it and existing identities would fail a raised value, so it is off unless a
+   * network sets it at creation (12 costs an honest node ~0.1-0.2 s of key generation once).
+   */
+  idPuzzleDifficulty: 0,
+  /** Identities tried between yields to the event loop while grinding a puzzle: 64 × ~25-45 µs is < 3 ms. */
+  idPuzzleYieldEvery: 64,
+
   // ---- RPC and timeouts -----------------------------------------------------------------------
   /** First timeout for a peer without RTT samples (RFC 6298 §2.1 uses 1 s). */
   initialTimeoutMs: 1_000,
@@ -52,6 +72,8 @@ export const DEFAULTS = {
   slowRequestFraction: 0.5,
   /** Unqueried candidates a lookup keeps (at least 4k); hostile peers cannot grow it (libtorrent keeps 100). */
   lookupMaxUnqueried: 100,
+  /** S/Kademlia paths in secure mode: with 20% malicious nodes 4 reach the closest honest node in 97% of lookups, 1 in 72%. */
+  disjointPaths: 4,
 
   // ---- Values ---------------------------------------------------------------------------------
   /** Largest value accepted, as in BEP 44: small enough to fit one packet with its record. */
@@ -78,6 +100,103 @@ export const DEFAULTS = {
   // ---- Wire -----------------------------------------------------------------------------------
   /** Largest UDP payload: the IPv6 minimum MTU (1280) minus IPv6 and UDP headers. */
   maxPacketBytes: 1232,
+
+  // ---- Encrypted sessions ---------------------------------------------------------------------
+  /** Peers (NodeId, ip:port) with session state, LRU; at ~1 KB each a bootstrap node's table stays < 64 MiB. */
+  maxSessions: 65_536,
+  /** The initiator of a session re-handshakes after this long: old traffic stays safe if keys leak later. */
+  rekeyAfterMs: 10 * 60_000,
+  /** ...or after this many messages sent on it, far below the 64-bit nonce space. */
+  rekeyAfterMessages: 2 ** 32,
+  /** A session is never used past this age; two minutes past rekeyAfterMs leave time for the new handshake. */
+  rejectAfterMs: 12 * 60_000,
+  /** Counters accepted below the highest seen; 2048 covers any reordering UDP shows (WireGuard keeps ~8000). */
+  replayWindowBits: 2_048,
+  /** New-key handshakes per second above which INITs need a cookie: each costs ~150 µs, 2 000/s is ~30% of a core. */
+  handshakeCookieThreshold: 2_000,
+  /** Cookie secret rotation (WireGuard's 2 min); a cookie stays valid for one to two periods. */
+  cookieRotationMs: 2 * 60_000,
+  /** A handshake unanswered this long is abandoned; the next send starts over with a fresh ephemeral key. */
+  handshakeTimeoutMs: 10_000,
+  /** INIT sends per handshake (each send() while pending is one); beyond that the handshake starts over. */
+  handshakeMaxAttempts: 16,
+  /** Payloads held per address while its key is being discovered (HELLO); the oldest is dropped beyond. */
+  keyDiscoveryQueue: 8,
+  /** Addresses with a key discovery in flight; bounded LRU. */
+  maxKeyDiscoveries: 1_024,
+  /** Replies held for an unvalidated address until it proves itself; one NODES reply has at most 8 parts. */
+  maxDeferredReplies: 8,
+
+  // ---- Abuse resistance: inbound rate limits, bans, load shedding, reputation ------------------
+  /** Packets per second from one source (an IPv6 source is its /64); a busy honest peer sends a few. */
+  rateIpPerSecond: 20,
+  /** Packets one source may send at once after a quiet spell: a lookup burst plus a multi-packet reply. */
+  rateIpBurst: 100,
+  /** Packets per second from one /24 (IPv4) or /48 (IPv6): ten hosts' worth, shared by every IP in it. */
+  rateGroupPerSecond: 200,
+  /** Burst of one /24 or /48: ten hosts' bursts. */
+  rateGroupBurst: 1_000,
+  /** New handshakes per second from one source: one session per peer key; each costs us a key exchange. */
+  rateHandshakesPerSecond: 2,
+  /** Handshakes one source may start at once: a restarting host or a small NAT reconnecting its peers. */
+  rateHandshakeBurst: 20,
+  /** STOREs per second from one source (10 per minute): publishers re-store hourly, not continuously. */
+  rateStoresPerSecond: 10 / 60,
+  /** STOREs one source may send at once: one publish fans out to k nodes, of which we are one. */
+  rateStoreBurst: 10,
+  /** Sources whose buckets are tracked (bounded LRU); a forgotten source just restarts with a full burst. */
+  rateMaxTrackedIps: 100_000,
+  /** /24 and /48 groups whose buckets are tracked (bounded LRU). */
+  rateMaxTrackedGroups: 50_000,
+  /** Rate-limit drops are counted per source over windows this long (libtorrent dos_blocker's 10 s). */
+  banWindowMs: 10_000,
+  /** More drops than this in one window bans the source: it averaged 1.5-2× its limit for 10 s. */
+  banAfterDrops: 100,
+  /** How long a rate-limit ban lasts (libtorrent blocks for 5 minutes too). */
+  banMs: 5 * 60_000,
+  /** Active bans kept (bounded LRU); a banned source that keeps sending stays the most recently used. */
+  maxBans: 10_000,
+  /** Event-loop lag (p99, ms) for shedding levels 1-4; at 250 ms (minTimeoutMs) answers come too late. */
+  shedEventLoopDelayMs: [30, 70, 150, 250],
+  /** Queue depth, as a share of its capacity, at which shedding reaches levels 1-4. */
+  shedQueueFractions: [0.5, 0.7, 0.85, 0.95],
+  /** A level is left only when load is below this share of the threshold that raised it (hysteresis). */
+  shedFallRatio: 0.7,
+  /** Load must stay below the lower band this long before the level drops one step; stops flapping. */
+  shedCoolDownMs: 5_000,
+  /** Timer resolution of the event-loop delay probe; 10 ms is Node's default and costs nothing measurable. */
+  eventLoopResolutionMs: 10,
+  /** How often the node samples load for the shedder; a p99 over ~100 ticks ignores one lone GC pause. */
+  loadSampleMs: 1_000,
+  /** Half-life of a peer's reputation score: old good or bad behaviour fades within hours. */
+  reputationHalfLifeMs: 30 * 60_000,
+  /** A score at or below this bans the peer: two bad signatures, or ten forged tokens, in a short time. */
+  reputationBanThreshold: -50,
+  /** How long a reputation ban lasts. */
+  reputationBanMs: 10 * 60_000,
+  /** Highest score: goodwill is capped so a peer cannot bank credit and spend it on misbehaviour. */
+  reputationMaxScore: 50,
+  /** Lowest score: a flood of bad events cannot push a peer so low it stays banned for days. */
+  reputationMinScore: -200,
+  /** Peers whose score is tracked (bounded LRU); an evicted peer restarts at neutral 0. */
+  reputationMaxPeers: 100_000,
+  /** Score change per event; proof of malice weighs far more than a lost packet. */
+  reputationWeights: {
+    /** Answered with contacts that verified (closer, reachable). */
+    useful_reply: 1,
+    /** Returned a value that validated. */
+    valid_value: 2,
+    /** Did not answer; weak evidence, UDP loses packets. */
+    timeout: -1,
+    /** STORE with a token we never issued or that expired; honest peers rarely hit rotation. */
+    invalid_token: -5,
+    /** A signature that does not verify: forged or tampered data, never an accident over AEAD. */
+    bad_signature: -25,
+    /** Contacts that do not answer, are bogons, or are not where the reply claims. */
+    junk_contacts: -5,
+    /** A record whose key or TTL is out of range, or a STORE far from our ID. */
+    out_of_range_record: -10,
+  },
 
   // ---- Simulator ------------------------------------------------------------------------------
   /** One-way delay of the in-memory network when no latency model is given; a same-region hop. */

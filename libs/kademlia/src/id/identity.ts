@@ -67,25 +67,34 @@ export async function loadIdentity(path: string): Promise<Identity> {
   } catch {
     throw new KademliaError(`identity file ${path} is not JSON`, 'IDENTITY_INVALID');
   }
+  const unknownFormat = () =>
+    new KademliaError(`identity file ${path} has an unknown format`, 'IDENTITY_INVALID');
+  // JSON.parse also returns null, numbers, strings and arrays; only an object can be an identity file.
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw unknownFormat();
   const file = parsed as { version?: unknown; type?: unknown; privateKey?: unknown; publicKey?: unknown };
-  if (
-    file.version !== IDENTITY_FILE_VERSION ||
-    file.type !== 'x25519' ||
-    typeof file.privateKey !== 'string'
-  ) {
-    throw new KademliaError(`identity file ${path} has an unknown format`, 'IDENTITY_INVALID');
-  }
-  const identity = identityFromPrivateKey(new Uint8Array(Buffer.from(file.privateKey, 'base64')));
-  if (
-    typeof file.publicKey === 'string' &&
-    Buffer.from(file.publicKey, 'base64').compare(identity.publicKey) !== 0
-  ) {
+  if (file.version !== IDENTITY_FILE_VERSION || file.type !== 'x25519') throw unknownFormat();
+  const privateKey = strictBase64(file.privateKey);
+  if (!privateKey) throw unknownFormat();
+  const publicKey = file.publicKey === undefined ? undefined : strictBase64(file.publicKey);
+  if (publicKey === null) throw unknownFormat();
+  const identity = identityFromPrivateKey(privateKey);
+  if (publicKey && Buffer.compare(publicKey, identity.publicKey) !== 0) {
     throw new KademliaError(
       `identity file ${path}: public key does not match private key`,
       'IDENTITY_INVALID',
     );
   }
   return identity;
+}
+
+/**
+ * The bytes of a base64 string, or null unless it is exactly what saveIdentity writes. Node's decoder skips
+ * characters outside the alphabet, so '*' + key would otherwise load as key: damage must not go unnoticed.
+ */
+function strictBase64(text: unknown): Uint8Array | null {
+  if (typeof text !== 'string') return null;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.toString('base64') === text ? new Uint8Array(bytes) : null;
 }
 
 /** Loads the identity at path, or generates one and saves it there (first start of a node). */

@@ -1,6 +1,7 @@
 import { compareDistance, ID_BYTES, sharedPrefixLength, type NodeId } from '../id/node-id';
 import type { Contact } from '../routing/contact';
 import { ClosestLookup } from './closest-lookup';
+import { createRandom } from '../sim/random';
 
 /**
  * ClosestLookup against a brute-force oracle in a synchronous, sans-IO network: 2,000 nodes whose
@@ -11,17 +12,6 @@ const N = 2_000;
 const K = 20;
 const LOOKUPS = 300;
 
-/** mulberry32: a tiny seeded PRNG, so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function randomIdFrom(random: () => number): NodeId {
   const id = new Uint8Array(ID_BYTES);
@@ -199,7 +189,7 @@ function describeOutcome(name: string, outcome: Outcome): string {
 }
 
 describe('ClosestLookup against a brute-force oracle (2,000-node sans-IO network)', () => {
-  const random = prng(0x6b616466);
+  const random = createRandom(0x6b616466);
   const network = buildNetwork(random);
   const results: string[] = [];
 

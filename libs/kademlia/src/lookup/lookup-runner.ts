@@ -51,20 +51,26 @@ export interface LookupOutcome {
 /**
  * Runs one iterative lookup: the sans-IO ClosestLookup decides whom to ask, this drives it over RPC. It ends when
  * the lookup converges, runs out of candidates or budget, the deadline passes, onProgress says stop, or the
- * caller aborts (then it rejects with LOOKUP_ABORTED). Requests still in flight at the end are aborted.
+ * caller aborts (then it rejects with LOOKUP_ABORTED). Requests still in flight at the end are aborted. Invalid
+ * options, or a throw from request, slowAfterMs or onProgress, reject with that error: never a synchronous throw.
  */
 export function runLookup(options: LookupRunOptions): Promise<LookupOutcome> {
   const { clock, signal } = options;
   const startedAt = clock.now();
-  const lookup = new ClosestLookup({
-    target: options.target,
-    seeds: [...options.seeds],
-    k: options.k,
-    alpha: options.alpha,
-    maxRpcs: options.maxRpcs,
-    localId: options.localId,
-    now: () => clock.now(),
-  });
+  let lookup: ClosestLookup;
+  try {
+    lookup = new ClosestLookup({
+      target: options.target,
+      seeds: [...options.seeds],
+      k: options.k,
+      alpha: options.alpha,
+      maxRpcs: options.maxRpcs,
+      localId: options.localId,
+      now: () => clock.now(),
+    });
+  } catch (err) {
+    return Promise.reject(err);
+  }
   const inflight = new AbortController();
   const requestBody: RequestBody =
     options.kind === 'value'
@@ -85,6 +91,25 @@ export function runLookup(options: LookupRunOptions): Promise<LookupOutcome> {
       return;
     }
     signal?.addEventListener('abort', onAbort, { once: true });
+
+    function fail(err: unknown): void {
+      if (settled) return;
+      cleanup();
+      reject(err);
+    }
+
+    /**
+     * Runs one step of the lookup. Steps run in promise callbacks and timers, where a throw from the caller's
+     * request, slowAfterMs or onProgress would escape as an unhandled rejection and leave the lookup waiting
+     * for its deadline; instead the lookup ends with that error.
+     */
+    function guarded(step: () => void): void {
+      try {
+        step();
+      } catch (err) {
+        fail(err);
+      }
+    }
 
     function cleanup(): void {
       settled = true;
@@ -121,32 +146,35 @@ export function runLookup(options: LookupRunOptions): Promise<LookupOutcome> {
         signal: inflight.signal,
         retries: 0,
         slowAfterMs: options.slowAfterMs(contact),
-        onSlow: () => {
-          if (settled) return;
-          lookup.onSlow(contact.id);
-          pump();
-        },
+        onSlow: () =>
+          guarded(() => {
+            if (settled) return;
+            lookup.onSlow(contact.id);
+            pump();
+          }),
       };
       options.request(contact, requestBody, requestOptions).then(
-        (reply) => {
-          if (settled) return;
-          const contacts = reply.message.type === MessageType.NODES ? reply.message.contacts : [];
-          lookup.onResponse(contact.id, contacts);
-          if (options.onProgress?.({ from: contact, reply }) === 'stop') {
-            finish('stopped');
-            return;
-          }
-          pump();
-        },
-        () => {
-          if (settled) return;
-          lookup.onFailure(contact.id);
-          pump();
-        },
+        (reply) =>
+          guarded(() => {
+            if (settled) return;
+            const contacts = reply.message.type === MessageType.NODES ? reply.message.contacts : [];
+            lookup.onResponse(contact.id, contacts);
+            if (options.onProgress?.({ from: contact, reply }) === 'stop') {
+              finish('stopped');
+              return;
+            }
+            pump();
+          }),
+        () =>
+          guarded(() => {
+            if (settled) return;
+            lookup.onFailure(contact.id);
+            pump();
+          }),
       );
     }
 
-    pump();
+    guarded(pump);
   });
 }
 

@@ -2,6 +2,8 @@ import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { KademliaError } from '../errors';
 import type { PeerAddress } from '../session/session-layer';
+import { endpointKey } from '../transport/transport';
+import { canonicalIp } from '../wire/ip-address';
 
 /** A bootstrap entry as users write it: 'host:port', '[v6]:port', '<hex pubkey>@host:port', or an object. */
 export type BootstrapEntry = string | { host: string; port: number; publicKey?: Uint8Array };
@@ -14,12 +16,20 @@ export interface ParsedBootstrapEntry {
 }
 
 export function parseBootstrapEntry(entry: BootstrapEntry): ParsedBootstrapEntry {
+  // Entries often come from config files and environment variables: whatever arrives must end as CONFIG_INVALID,
+  // never as a TypeError from reading a field of null.
   if (typeof entry !== 'string') {
-    checkPort(entry.port, JSON.stringify({ host: entry.host, port: entry.port }));
-    if (typeof entry.host !== 'string' || entry.host.length === 0) invalid(String(entry.host), 'empty host');
-    if (entry.publicKey !== undefined && entry.publicKey.length !== 32)
-      invalid(entry.host, 'public key must be 32 bytes');
-    return { host: stripBrackets(entry.host), port: entry.port, publicKey: entry.publicKey };
+    if (typeof entry !== 'object' || entry === null) {
+      invalid(typeof entry, "expected 'host:port' or { host, port, publicKey? }");
+    }
+    const label = `${describeValue(entry.host)}:${describeValue(entry.port)}`;
+    checkPort(entry.port, label);
+    if (typeof entry.host !== 'string' || entry.host.length === 0) invalid(label, 'empty host');
+    const { publicKey } = entry;
+    if (publicKey !== undefined && !(publicKey instanceof Uint8Array && publicKey.length === 32)) {
+      invalid(label, 'public key must be a Uint8Array of 32 bytes');
+    }
+    return { host: stripBrackets(entry.host), port: entry.port, publicKey };
   }
   let rest = entry.trim();
   let publicKey: Uint8Array | undefined;
@@ -37,40 +47,55 @@ export function parseBootstrapEntry(entry: BootstrapEntry): ParsedBootstrapEntry
   return { host: match![1], port, publicKey };
 }
 
-/** Every address of every entry: names resolve to all their A and AAAA records, each tried on its own. */
+/**
+ * Every address of every entry: names resolve to all their A and AAAA records, each tried on its own. Each
+ * address is listed once, in canonical form; where one entry pins a key and another does not, the pinned one is
+ * kept (it checks strictly more), and distinct pinned keys at one address are all kept (one of them may be stale).
+ */
 export async function resolveBootstrapEntries(
   entries: readonly BootstrapEntry[],
 ): Promise<{ peers: PeerAddress[]; failures: Array<{ entry: string; error: string }> }> {
-  const peers: PeerAddress[] = [];
   const failures: Array<{ entry: string; error: string }> = [];
-  const seen = new Set<string>();
-  await Promise.all(
-    entries.map(async (raw) => {
-      const entry = parseBootstrapEntry(raw);
-      let hosts: string[];
-      if (isIP(entry.host) !== 0) {
-        hosts = [entry.host];
-      } else {
-        try {
-          hosts = (await lookup(entry.host, { all: true, verbatim: true })).map((a) => a.address);
-        } catch (err) {
-          failures.push({ entry: `${entry.host}:${entry.port}`, error: (err as Error).message });
-          return;
-        }
-      }
-      for (const host of hosts) {
-        const key = `${host}|${entry.port}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        peers.push({ endpoint: { host: normaliseHost(host), port: entry.port }, publicKey: entry.publicKey });
+  const parsed = entries.map(parseBootstrapEntry);
+  const hostsOf = await Promise.all(
+    parsed.map(async (entry): Promise<string[]> => {
+      if (isIP(entry.host) !== 0) return [entry.host];
+      try {
+        return (await lookup(entry.host, { all: true, verbatim: true })).map((a) => a.address);
+      } catch (err) {
+        failures.push({ entry: `${entry.host}:${entry.port}`, error: (err as Error).message });
+        return [];
       }
     }),
   );
-  return { peers, failures };
+  // Merged in entry order, so the result does not depend on which DNS answer came back first.
+  const byAddress = new Map<string, PeerAddress[]>();
+  parsed.forEach((entry, i) => {
+    for (const host of hostsOf[i]) {
+      const endpoint = { host: normaliseHost(host), port: entry.port };
+      const key = endpointKey(endpoint);
+      const listed = byAddress.get(key) ?? [];
+      byAddress.set(key, withEntry(listed, { endpoint, publicKey: entry.publicKey }));
+    }
+  });
+  return { peers: [...byAddress.values()].flat(), failures };
 }
 
+/** The peers listed at one address once `peer` (at that address) is added. */
+function withEntry(listed: PeerAddress[], peer: PeerAddress): PeerAddress[] {
+  const key = peer.publicKey;
+  if (key === undefined) return listed.length === 0 ? [peer] : listed;
+  const pinned = listed.filter((p) => p.publicKey !== undefined);
+  return pinned.some((p) => Buffer.from(p.publicKey!).equals(key)) ? pinned : [...pinned, peer];
+}
+
+/** One text per address (IPv4-mapped IPv6 as IPv4, RFC 5952 IPv6), so dedupe and session keys agree. */
 function normaliseHost(host: string): string {
-  return host.startsWith('::ffff:') && isIP(host.slice(7)) === 4 ? host.slice(7) : host;
+  try {
+    return canonicalIp(host);
+  } catch {
+    return host; // a zone-scoped link-local address from the resolver; usable here, just not canonicalisable
+  }
 }
 
 function stripBrackets(host: string): string {
@@ -79,6 +104,10 @@ function stripBrackets(host: string): string {
 
 function checkPort(port: number, entry: string): void {
   if (!Number.isInteger(port) || port < 1 || port > 65535) invalid(entry, 'port must be 1..65535');
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : typeof value;
 }
 
 function invalid(entry: string, why: string): never {

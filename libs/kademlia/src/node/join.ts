@@ -9,6 +9,8 @@ export interface JoinHost {
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
   readonly signal: AbortSignal;
+  /** Jitter source in [0, 1); Math.random when absent. Simulations pass a seeded one so runs repeat. */
+  readonly random?: () => number;
   tableSize(): number;
   /** Contacts from the routing-table snapshot, re-verified by ping like bootstrap nodes. */
   snapshotPeers(): Promise<PeerAddress[]>;
@@ -26,10 +28,10 @@ export interface JoinReport {
 }
 
 /**
- * Joins the network: every address of every bootstrap entry (and every snapshot contact) is pinged; whoever
- * answers enters the routing table, then lookups fill it. With no answer, retries with jittered exponential
- * backoff: `attempts` rounds before resolving with bootstrapped=false, then forever in the background until the
- * node joins or stops, so a client that started offline recovers on its own.
+ * Joins the network: every address of every bootstrap entry (and every snapshot contact) is pinged, in every
+ * round; whoever answers enters the routing table, then lookups fill it. With no answer, retries with jittered
+ * exponential backoff: `attempts` rounds before resolving with bootstrapped=false, then forever in the background
+ * until the node joins or stops, so a client that started offline recovers on its own.
  */
 export async function joinNetwork(
   host: JoinHost,
@@ -42,7 +44,9 @@ export async function joinNetwork(
   let last: JoinReport = { bootstrapped: false, answered: 0, tried: 0, tableSize: 0 };
   for (let attempt = 1; ; attempt++) {
     if (host.signal.aborted) return last;
-    last = await joinOnce(host, { entries: input.entries, snapshot: attempt === 1 ? snapshot : [] });
+    // Snapshot contacts stay in every round: when our own network came up late, they are as likely to answer
+    // as the bootstrap entries, and they may be all we have.
+    last = await joinOnce(host, { entries: input.entries, snapshot });
     if (last.bootstrapped) {
       host.emit('bootstrapped', { ...last, attempt });
       return last;
@@ -58,7 +62,7 @@ export async function joinNetwork(
           },
         ),
       );
-      void retryInBackground(host, { entries: input.entries, attempt: attempt + 1 });
+      void retryInBackground(host, { entries: input.entries, snapshot, attempt: attempt + 1 });
       return last;
     }
     await sleep(host, backoffMs(host, attempt));
@@ -67,14 +71,15 @@ export async function joinNetwork(
 
 async function retryInBackground(
   host: JoinHost,
-  input: { entries: readonly BootstrapEntry[]; attempt: number },
+  input: { entries: readonly BootstrapEntry[]; snapshot: readonly PeerAddress[]; attempt: number },
 ) {
   for (let attempt = input.attempt; !host.signal.aborted; attempt++) {
-    await sleep(host, backoffMs(host, attempt));
+    // The wait before attempt n follows attempt n-1, as in the foreground loop: the doubling goes on unbroken.
+    await sleep(host, backoffMs(host, attempt - 1));
     if (host.signal.aborted) return;
     if (host.tableSize() > 0) return; // someone found us meanwhile; maintenance takes it from here
     try {
-      const report = await joinOnce(host, { entries: input.entries, snapshot: [] });
+      const report = await joinOnce(host, { entries: input.entries, snapshot: input.snapshot });
       if (report.bootstrapped) {
         host.emit('bootstrapped', { ...report, attempt });
         return;
@@ -97,10 +102,12 @@ async function joinOnce(
   return { bootstrapped: answered > 0, answered, tried: all.length, tableSize: host.tableSize() };
 }
 
+/** The wait after a failed attempt n: retryMinMs doubled n-1 times, capped, then jittered into [base/2, base). */
 function backoffMs(host: JoinHost, attempt: number): number {
   const base = Math.min(host.retryMaxMs, host.retryMinMs * 2 ** (attempt - 1));
-  // Full jitter keeps a fleet of clients that lost the network at once from retrying in lockstep.
-  return base / 2 + Math.random() * (base / 2);
+  // Jitter keeps a fleet of clients that lost the network at once from retrying in lockstep.
+  const random = host.random ?? Math.random;
+  return base / 2 + random() * (base / 2);
 }
 
 function sleep(host: JoinHost, ms: number): Promise<void> {

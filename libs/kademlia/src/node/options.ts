@@ -5,6 +5,7 @@ import { KademliaError } from '../errors';
 import type { Identity } from '../id/identity';
 import { noopMetrics, type MetricsSink } from '../metrics/metrics';
 import type { DatagramTransport } from '../transport/transport';
+import { WIRE_LIMITS } from '../wire/wire-limits';
 
 /** What an application passes to `new KademliaDHT(...)`; everything is optional. */
 export interface KademliaOptions {
@@ -153,4 +154,22 @@ function validate(o: ResolvedOptions): void {
     fail('maxValueBytes', `an integer 1..${DEFAULTS.maxValueBytes} (the wire limit)`, o.maxValueBytes);
   }
   if (o.alpha > o.k) fail('alpha', `at most k (${o.k})`, o.alpha);
+  // A FIND_NODE reply holds k contacts, and no reply may need more NODES parts than the wire allows: past this
+  // the node could not encode its own replies and would silently stop answering FIND_NODE.
+  const maxK = WIRE_LIMITS.maxContactsPerNodes * WIRE_LIMITS.maxNodesParts;
+  if (o.k > maxK) fail('k', `at most ${maxK} (what one FIND_NODE reply can carry)`, o.k);
+  if (o.bootstrapRetryMinMs > o.bootstrapRetryMaxMs) {
+    fail(
+      'bootstrapRetryMinMs',
+      `at most bootstrapRetryMaxMs (${o.bootstrapRetryMaxMs})`,
+      o.bootstrapRetryMinMs,
+    );
+  }
+  if (o.maxStoreBytes < o.maxValueBytes) {
+    fail('maxStoreBytes', `at least maxValueBytes (${o.maxValueBytes})`, o.maxStoreBytes);
+  }
+  // `?? default` lets any non-nullish value through; a string 'false' would otherwise read as true.
+  for (const name of ['clientMode', 'joinRefresh'] as const) {
+    if (typeof o[name] !== 'boolean') fail(name, 'a boolean', o[name]);
+  }
 }

@@ -61,7 +61,13 @@ export class PeriodicTasks {
         .then(
           () => undefined,
           (err) => {
-            if (!this.stopped) this.options.onError(task.name, err);
+            if (this.stopped) return;
+            try {
+              this.options.onError(task.name, err);
+            } catch {
+              // A failing reporter (a logger whose sink is gone) has nowhere left to report to; letting it throw
+              // here would become an unhandled rejection, which crashes the process under Node's defaults.
+            }
           },
         )
         .finally(() => this.active.delete(task.name));

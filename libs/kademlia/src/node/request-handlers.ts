@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { compareDistance, idEquals, sharedPrefixLength, ID_BYTES, type NodeId } from '../id/node-id';
 import type { Contact } from '../routing/contact';
+import type { RoutingEntry } from '../routing/routing-entry';
 import type { RoutingTable } from '../routing/routing-table';
 import type { RequestHandler } from '../rpc/rpc-engine';
 import type { InboundPayload } from '../session/session-layer';
@@ -34,17 +35,13 @@ const STORE_STATUS: Record<PutRejection, StoreStatus> = {
   too_large: StoreStatus.TOO_LARGE,
   store_full: StoreStatus.STORE_FULL,
   quota_exceeded: StoreStatus.QUOTA_EXCEEDED,
-  ttl_invalid: StoreStatus.TOO_LARGE,
+  ttl_invalid: StoreStatus.BAD_RECORD,
 };
 
 /** Answers every request type from the routing table and the record store. Synchronous: no I/O here. */
 export function createRequestHandler(ctx: RequestHandlerContext): RequestHandler {
-  // Entries whose last request failed are not handed out: a contact we believe dead would only cost the
-  // requester a timeout, and would hide a live node from its lookup (replies hold at most k contacts).
   const closestTo = (target: NodeId, requester: NodeId): Contact[] =>
-    ctx.table
-      .closest(target, ctx.k, (entry) => entry.failures === 0 && !idEquals(entry.id, requester))
-      .map(toWireContact);
+    ctx.table.closest(target, ctx.k, (entry) => worthHandingOut(entry, requester)).map(toWireContact);
 
   const nodesReply = (requestId: number, contacts: Contact[], token?: Uint8Array): ResponseMessage[] =>
     packNodes({ requestId, contacts, token, maxPayloadBytes: ctx.maxPayloadBytes });
@@ -56,7 +53,7 @@ export function createRequestHandler(ctx: RequestHandlerContext): RequestHandler
       case MessageType.FIND_NODE:
         return nodesReply(request.requestId, closestTo(request.target, sender.nodeId));
       case MessageType.FIND_NODE_BY_DISTANCE:
-        return nodesReply(request.requestId, contactsAtDistances(ctx, request.distances));
+        return nodesReply(request.requestId, contactsAtDistances(ctx, request.distances, sender.nodeId));
       case MessageType.FIND_VALUE: {
         const token = ctx.tokens.issue(sender.from);
         const record = ctx.store.get(request.key);
@@ -92,8 +89,20 @@ function acceptStore(ctx: RequestHandlerContext, request: StoreMessage, sender: 
     sourceIp: sender.from.host,
   });
   if (!result.ok) return STORE_STATUS[result.reason];
-  ctx.onStored(request.record, sender, origin);
+  // A cache put that meets a record we hold as replica or publish is a no-op: the store hands back the existing
+  // record unchanged. The requester's aim (the key is held here) is met, so OK, but nothing was stored.
+  const ignored = origin === 'cache' && result.record.origin !== 'cache';
+  if (!ignored) ctx.onStored(request.record, sender, origin);
   return StoreStatus.OK;
+}
+
+/**
+ * Entries whose last request failed are not handed out: a contact we believe dead would only cost the requester
+ * a timeout, and would hide a live node from its lookup (replies hold at most k contacts). Nor is the requester
+ * itself: it knows where it is.
+ */
+function worthHandingOut(entry: RoutingEntry, requester: NodeId): boolean {
+  return entry.failures === 0 && !idEquals(entry.id, requester);
 }
 
 /** True when fewer than k nodes we know are closer to key than we are: we belong to its k closest. */
@@ -105,7 +114,11 @@ export function isResponsibleFor(
   return closer.length < ctx.k;
 }
 
-function contactsAtDistances(ctx: RequestHandlerContext, distances: readonly number[]): Contact[] {
+function contactsAtDistances(
+  ctx: RequestHandlerContext,
+  distances: readonly number[],
+  requester: NodeId,
+): Contact[] {
   const wanted = new Set(distances);
   const out: Contact[] = [];
   if (wanted.has(0)) {
@@ -114,6 +127,7 @@ function contactsAtDistances(ctx: RequestHandlerContext, distances: readonly num
   }
   for (const entry of ctx.table.entries()) {
     if (out.length >= ctx.k) break;
+    if (!worthHandingOut(entry, requester)) continue;
     const distance = ID_BYTES * 8 - sharedPrefixLength(ctx.localId, entry.id);
     if (wanted.has(distance)) out.push(toWireContact(entry));
   }

@@ -1,7 +1,7 @@
 import type { TimerHandle } from '../clock';
 import type { InboundPayload, PeerAddress } from '../session/session-layer';
 import type { Contact } from '../routing/contact';
-import type { ResponseMessage } from '../wire/messages';
+import type { NodesMessage, ResponseMessage } from '../wire/messages';
 
 /** What a successful request resolves with: the response, who sent it, and the measured RTT. */
 export interface RpcReply<M extends ResponseMessage = ResponseMessage> {
@@ -27,11 +27,15 @@ export interface PendingRequest {
   slowTimer?: TimerHandle;
   /** Collected NODES parts of a multi-packet reply. */
   parts?: {
-    received: number;
+    /** Bit i set once part i arrived (total <= 8); a repeated part finds its bit set and is ignored. */
+    arrived: number;
     total: number;
-    contacts: Contact[];
-    first: ResponseMessage;
+    /** Contacts by part index, so the merged list keeps the responder's closest-first order. */
+    contacts: Array<readonly Contact[] | undefined>;
+    first: NodesMessage;
     sender: InboundPayload;
+    /** Measured when the first part arrived: the reply's RTT, whatever pacing the later parts had. */
+    rttMs: number;
   };
   resolve(reply: RpcReply): void;
   reject(err: Error): void;

@@ -4,8 +4,9 @@ import { KademliaError } from '../errors';
 import { idEquals } from '../id/node-id';
 import type { Contact } from '../routing/contact';
 import type { InboundPayload, PeerAddress, SessionLayer } from '../session/session-layer';
-import { endpointEquals, endpointKey } from '../transport/transport';
+import { endpointEquals, endpointKey, type Endpoint } from '../transport/transport';
 import { decodeMessage, encodeMessage } from '../wire/codec';
+import { canonicalIp } from '../wire/ip-address';
 import {
   isRequest,
   MessageType,
@@ -89,7 +90,13 @@ export class RpcEngine {
     }
     const requestId = this.newRequestId();
     const message = { ...body, requestId } as RequestMessage;
-    const payload = encodeMessage(message);
+    let payload: Uint8Array;
+    try {
+      payload = encodeMessage(message);
+    } catch (err) {
+      // Callers handle failures where they handle timeouts; a synchronous throw would bypass that.
+      return Promise.reject(err);
+    }
     return new Promise<RpcReply<M>>((resolve, reject) => {
       const { signal } = requestOptions;
       const onAbort = () => {
@@ -140,19 +147,27 @@ export class RpcEngine {
     const peerKey = endpointKey(pending.to.endpoint);
     const timeoutMs = timeoutOverrideMs ?? timeouts.timeoutFor(peerKey);
     pending.attempt++;
-    this.stats.requestsSent.add(messageTypeName(pending.requestType));
     pending.timer = clock.setTimeout(() => this.onTimeout(pending, timeoutOverrideMs), timeoutMs);
-    session.send(pending.to, pending.payload);
+    try {
+      session.send(pending.to, pending.payload);
+    } catch (err) {
+      // A retry runs inside a timer callback, where a throw would escape to the event loop; either way the
+      // request cannot proceed, so it fails like any other and releases its slot and timers.
+      this.finish(pending, err as Error);
+      return;
+    }
+    this.stats.requestsSent.add(messageTypeName(pending.requestType));
   }
 
   private onTimeout(pending: PendingRequest, timeoutOverrideMs: number | undefined): void {
     pending.timer = undefined;
-    this.options.timeouts.onTimeout(endpointKey(pending.to.endpoint));
     if (pending.parts) {
-      // Some parts of a multi-packet NODES reply came; what arrived is still a valid (partial) answer.
+      // Some parts of a multi-packet NODES reply came; what arrived is still a valid (partial) answer. The
+      // peer did answer, so its timeout is not backed off: a lost datagram says nothing about its RTT.
       this.resolveWithParts(pending, true);
       return;
     }
+    this.options.timeouts.onTimeout(endpointKey(pending.to.endpoint));
     if (pending.retriesLeft > 0) {
       pending.retriesLeft--;
       this.stats.retries++;
@@ -169,6 +184,8 @@ export class RpcEngine {
   }
 
   private onPayload(inbound: InboundPayload): void {
+    // After close() the node is going away: serving requests would keep its handlers running on torn-down state.
+    if (this.closed) return;
     const decoded = decodeMessage(inbound.payload);
     if (!decoded.ok) {
       this.stats.drops.add(`wire_${decoded.reason}`);
@@ -214,7 +231,7 @@ export class RpcEngine {
     // 32-bit request ID, but not also sit at the peer's address with the peer's key.
     const expectedKey = pending.to.publicKey;
     if (
-      !endpointEquals(sender.from, pending.to.endpoint) ||
+      !sameEndpoint(sender.from, pending.to.endpoint) ||
       (expectedKey !== undefined && !idEquals(expectedKey, sender.publicKey))
     ) {
       this.stats.drops.add('wrong_sender');
@@ -237,7 +254,7 @@ export class RpcEngine {
       this.stats.drops.add('wrong_response_type');
       return;
     }
-    if (message.type === MessageType.NODES && message.total > 1) {
+    if (message.type === MessageType.NODES && (message.total > 1 || pending.parts)) {
       this.collectPart(pending, message, sender);
       return;
     }
@@ -252,21 +269,30 @@ export class RpcEngine {
 
   private collectPart(pending: PendingRequest, part: NodesMessage, sender: InboundPayload): void {
     if (!pending.parts) {
-      pending.parts = { received: 0, total: part.total, contacts: [], first: part, sender };
-      this.notePeerAlive(pending, sender);
+      const rttMs = this.notePeerAlive(pending, sender);
+      pending.parts = { arrived: 0, total: part.total, contacts: [], first: part, sender, rttMs };
     }
     const parts = pending.parts;
-    parts.received++;
-    for (const contact of part.contacts) parts.contacts.push(contact);
-    if (parts.received >= parts.total) this.resolveWithParts(pending, false);
+    if (part.total !== parts.total) {
+      this.stats.drops.add('inconsistent_part');
+      return;
+    }
+    // Parts are identified, not counted: a duplicated datagram must not complete a reply that lacks a part.
+    const bit = 1 << part.part;
+    if (parts.arrived & bit) {
+      this.stats.drops.add('duplicate_part');
+      return;
+    }
+    parts.arrived |= bit;
+    parts.contacts[part.part] = part.contacts;
+    if (parts.arrived === (1 << parts.total) - 1) this.resolveWithParts(pending, false);
   }
 
   private resolveWithParts(pending: PendingRequest, partial: boolean): void {
     const parts = pending.parts!;
-    const first = parts.first as NodesMessage;
-    const merged: NodesMessage = { ...first, total: 1, contacts: parts.contacts };
-    const rttMs = this.options.clock.now() - pending.sentAt;
-    this.settle(pending, { message: merged, from: toContact(parts.sender), rttMs, partial });
+    const contacts = parts.contacts.flatMap((list) => list ?? []);
+    const merged: NodesMessage = { ...parts.first, total: 1, part: 0, contacts };
+    this.settle(pending, { message: merged, from: toContact(parts.sender), rttMs: parts.rttMs, partial });
   }
 
   /** Feeds RTT (Karn's rule: only from requests answered on the first attempt) and routing activity. */
@@ -294,6 +320,20 @@ export class RpcEngine {
       const id = randomInt(0, 0x1_0000_0000 - 1);
       if (!this.pending.has(id)) return id;
     }
+  }
+}
+
+/**
+ * The session reports senders in canonical form, but a caller may have written the address another valid way
+ * ('2001:DB8:0::7'); the exact comparison is the fast path, the canonical one the fallback.
+ */
+function sameEndpoint(from: Endpoint, expected: Endpoint): boolean {
+  if (endpointEquals(from, expected)) return true;
+  if (from.port !== expected.port) return false;
+  try {
+    return canonicalIp(from.host) === canonicalIp(expected.host);
+  } catch {
+    return false; // not an IP literal: nothing a datagram could have come from
   }
 }
 

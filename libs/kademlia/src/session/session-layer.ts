@@ -29,7 +29,30 @@ export type SessionDropReason =
   | 'bad_flags'
   | 'own_packet'
   /** The payload handler threw; the packet is dropped, the socket keeps running. */
-  | 'handler_error';
+  | 'handler_error'
+  // Encrypted layer (docs/protocol-sessions.md):
+  /** A DATA counter already accepted, or too far below the highest one (replay window). */
+  | 'replay'
+  /** A DATA packet whose tag did not verify: corrupted, forged, or for a session we replaced. */
+  | 'decrypt_failed'
+  /** DATA for a session index we do not have (answered with UNKNOWN_SESSION), or such a notice for none of ours. */
+  | 'unknown_session'
+  /** An INIT, RESP, COOKIE or KEY that fails its checks: not for our key, not authentic, bad plaintext. */
+  | 'bad_handshake'
+  /** An INIT without a valid cookie while we demand one (answered with COOKIE, no key agreement done). */
+  | 'cookie_required'
+  /** A reply to an unvalidated address that did not fit 3× its bytes and could not be held either. */
+  | 'amplification_limit'
+  /** DATA for a handshake we started but that has not completed (its RESP is late or lost). */
+  | 'handshake_pending'
+  /** A session packet from another address than the session's: sessions are bound to (NodeId, ip:port). */
+  | 'wrong_endpoint'
+  /** DATA for a session past its rejectAfter age (the sender is told to re-handshake). */
+  | 'session_expired'
+  /** A RESP, COOKIE or KEY that answers nothing we sent (late, duplicated, or forged). */
+  | 'unexpected_packet'
+  /** An outbound payload dropped: too many waiting for a peer's key, or a send to our own key. */
+  | 'send_dropped';
 
 /**
  * Between the datagram transport and RPC. It turns payloads into packets and back and tells RPC who

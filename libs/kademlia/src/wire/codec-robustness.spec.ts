@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { decodeMessage, encodeMessage, WIRE_DROP_REASONS } from './codec';
 import { messageArb } from './test/message-arbitraries';
 import vectors from '../../test-vectors/wire.json';
+import { createRandom } from '../sim/random';
 
 /**
  * Hostile-input fuzzing of the decoder: 100,000+ inputs derived from valid encodings by bit flips,
@@ -10,18 +11,6 @@ import vectors from '../../test-vectors/wire.json';
  */
 
 const cborx = new Encoder({ useRecords: false, tagUint8Array: false });
-
-/** mulberry32: a tiny seeded PRNG; reproducible runs matter more here than statistical quality. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Bytes that are CBOR heads of special interest: length prefixes, indefinite markers, tags, floats, break.
 const INTERESTING = [
@@ -79,7 +68,7 @@ describe('decoder robustness', () => {
       ...vectors.filter((v) => !('packet' in v)).map((v) => new Uint8Array(Buffer.from(v.hex, 'hex'))),
       ...fc.sample(messageArb, { numRuns: 300, seed: 42 }).map((m) => new Uint8Array(encodeMessage(m))),
     ];
-    const random = prng(0x6b6164);
+    const random = createRandom(0x6b6164);
     const known = new Set<string>(WIRE_DROP_REASONS);
     const reasons = new Map<string, number>();
     const problems: string[] = [];

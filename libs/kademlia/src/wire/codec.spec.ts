@@ -51,7 +51,7 @@ function documentedLayout(message: Message): unknown[] {
     case MessageType.FIND_NODE_BY_DISTANCE:
       return [...head, [...message.distances]];
     case MessageType.NODES: {
-      const fields = [...head, message.total, message.contacts.map(contact)];
+      const fields = [...head, message.total, message.part, message.contacts.map(contact)];
       return message.token ? [...fields, Buffer.from(message.token)] : fields;
     }
     case MessageType.FIND_VALUE:
@@ -100,7 +100,7 @@ describe('codec', () => {
   });
 
   it('derives each contact ID from its public key instead of trusting the sender', () => {
-    const bytes = raw([MessageType.NODES, 1, 1, [contact()]]);
+    const bytes = raw([MessageType.NODES, 1, 1, 0, [contact()]]);
     const decoded = decodeMessage(bytes);
     expect(
       decoded.ok && decoded.message.type === MessageType.NODES && idToHex(decoded.message.contacts[0].id),
@@ -121,7 +121,7 @@ describe('codec', () => {
 
   it('reads the IPv6 contact address in canonical text form', () => {
     const decoded = decodeMessage(
-      raw([MessageType.NODES, 1, 1, [contact(fromHex('20010db8000000000000000000000002'))]]),
+      raw([MessageType.NODES, 1, 1, 0, [contact(fromHex('20010db8000000000000000000000002'))]]),
     );
     expect(decoded.ok && decoded.message.type === MessageType.NODES && decoded.message.contacts[0].host).toBe(
       '2001:db8::2',
@@ -162,7 +162,8 @@ describe('codec', () => {
       ['a message type that is bytes', raw([b(1), 1]), 'unknown_type'],
       ['a PING with an extra field', raw([1, 1, 0]), 'wrong_field_count'],
       ['a PING without request ID', raw([1]), 'wrong_field_count'],
-      ['a NODES with six fields', raw([5, 1, 1, [], b(16), 0]), 'wrong_field_count'],
+      ['a NODES with seven fields', raw([5, 1, 1, 0, [], b(16), 0]), 'wrong_field_count'],
+      ['a NODES without its part index (the old layout)', raw([5, 1, 1, []]), 'wrong_field_count'],
       ['a request ID over 32 bits', fromHex('82 01 1b 0000000100000000'), 'bad_request_id'],
       ['a request ID that is bytes', raw([1, b(4)]), 'bad_request_id'],
       ['a 19-byte FIND_NODE target', raw([3, 1, b(19)]), 'bad_field'],
@@ -175,16 +176,19 @@ describe('codec', () => {
       ['nine distances', raw([4, 1, [1, 2, 3, 4, 5, 6, 7, 8, 9]]), 'bad_field'],
       ['a repeated distance', raw([4, 1, [3, 3]]), 'bad_field'],
       ['distance 161', raw([4, 1, [161]]), 'bad_field'],
-      ['NODES total 0', raw([5, 1, 0, []]), 'bad_field'],
-      ['NODES total 9', raw([5, 1, 9, []]), 'bad_field'],
-      ['NODES contacts that are not an array', raw([5, 1, 1, b(3)]), 'bad_field'],
-      ['21 contacts', raw([5, 1, 1, Array.from({ length: 21 }, () => contact())]), 'too_many_contacts'],
-      ['a contact with two fields', raw([5, 1, 1, [[pk, b(4)]]]), 'bad_contact'],
-      ['a contact with a 31-byte key', raw([5, 1, 1, [[b(31), b(4), 1]]]), 'bad_contact'],
-      ['a contact with an IPv4-mapped address', raw([5, 1, 1, [contact(mapped)]]), 'bad_contact'],
-      ['a contact with port 0', raw([5, 1, 1, [contact(undefined, 0)]]), 'bad_contact'],
-      ['a contact that is bytes', raw([5, 1, 1, [b(40)]]), 'bad_contact'],
-      ['a NODES token of 15 bytes', raw([5, 1, 1, [], b(15)]), 'bad_token'],
+      ['NODES total 0', raw([5, 1, 0, 0, []]), 'bad_field'],
+      ['NODES total 9', raw([5, 1, 9, 0, []]), 'bad_field'],
+      ['NODES part equal to total', raw([5, 1, 2, 2, []]), 'bad_field'],
+      ['NODES part 8', raw([5, 1, 8, 8, []]), 'bad_field'],
+      ['NODES part that is bytes', raw([5, 1, 1, b(1), []]), 'bad_field'],
+      ['NODES contacts that are not an array', raw([5, 1, 1, 0, b(3)]), 'bad_field'],
+      ['21 contacts', raw([5, 1, 1, 0, Array.from({ length: 21 }, () => contact())]), 'too_many_contacts'],
+      ['a contact with two fields', raw([5, 1, 1, 0, [[pk, b(4)]]]), 'bad_contact'],
+      ['a contact with a 31-byte key', raw([5, 1, 1, 0, [[b(31), b(4), 1]]]), 'bad_contact'],
+      ['a contact with an IPv4-mapped address', raw([5, 1, 1, 0, [contact(mapped)]]), 'bad_contact'],
+      ['a contact with port 0', raw([5, 1, 1, 0, [contact(undefined, 0)]]), 'bad_contact'],
+      ['a contact that is bytes', raw([5, 1, 1, 0, [b(40)]]), 'bad_contact'],
+      ['a NODES token of 15 bytes', raw([5, 1, 1, 0, [], b(15)]), 'bad_token'],
       ['a VALUE token of 17 bytes', raw([7, 1, record(), b(17)]), 'bad_token'],
       ['a STORE token that is text', raw([8, 1, 't'.repeat(16), record()]), 'bad_token'],
       ['a record key of 21 bytes', raw([8, 1, b(16), record(b(21))]), 'bad_record'],
@@ -196,7 +200,7 @@ describe('codec', () => {
       ],
       ['a record with four fields', raw([8, 1, b(16), [...record(), 0]]), 'bad_record'],
       ['a 1001-byte value', raw([8, 1, b(16), record(undefined, b(1_001))]), 'value_too_large'],
-      ['an unknown STORE_ACK status', raw([9, 1, 5]), 'bad_field'],
+      ['an unknown STORE_ACK status', raw([9, 1, 6]), 'bad_field'],
       ['an unknown ERROR code', raw([15, 1, 4]), 'bad_field'],
       ['ERROR text of 201 bytes', raw([15, 1, 0, 'x'.repeat(201)]), 'bad_field'],
       ['ERROR text that is not UTF-8', fromHex('84 0f 01 00 62 c328'), 'bad_field'],
@@ -214,7 +218,8 @@ describe('codec', () => {
       const accepted = [
         raw([1, 2 ** 32 - 1]),
         raw([4, 1, [0, 160, 1, 2, 3, 4, 5, 6]]),
-        raw([5, 1, 8, Array.from({ length: 20 }, () => contact())]),
+        raw([5, 1, 8, 7, Array.from({ length: 20 }, () => contact())]),
+        raw([9, 1, 5]),
         raw([8, 1, b(16), record(undefined, b(1_000), 48 * 3600)]),
         raw([2, 1, b(4), 65_535]),
         raw([15, 1, 0, 'x'.repeat(200)]),
@@ -235,13 +240,23 @@ describe('codec', () => {
       ['no distances', { type: MessageType.FIND_NODE_BY_DISTANCE, requestId: 1, distances: [] }],
       ['duplicate distances', { type: MessageType.FIND_NODE_BY_DISTANCE, requestId: 1, distances: [2, 2] }],
       ['distance 161', { type: MessageType.FIND_NODE_BY_DISTANCE, requestId: 1, distances: [161] }],
-      ['NODES total 0', { type: MessageType.NODES, requestId: 1, total: 0, contacts: [] }],
+      ['NODES total 0', { type: MessageType.NODES, requestId: 1, total: 0, part: 0, contacts: [] }],
+      [
+        'NODES part equal to total',
+        { type: MessageType.NODES, requestId: 1, total: 2, part: 2, contacts: [] },
+      ],
+      ['NODES part -1', { type: MessageType.NODES, requestId: 1, total: 2, part: -1, contacts: [] }],
+      [
+        'NODES without a part index',
+        { type: MessageType.NODES, requestId: 1, total: 1, contacts: [] } as unknown as Message,
+      ],
       [
         '21 contacts',
         {
           type: MessageType.NODES,
           requestId: 1,
           total: 1,
+          part: 0,
           contacts: Array.from({ length: 21 }, () => ({
             id: b(20),
             publicKey: pk,
@@ -256,10 +271,14 @@ describe('codec', () => {
           type: MessageType.NODES,
           requestId: 1,
           total: 1,
+          part: 0,
           contacts: [{ id: b(20), publicKey: b(33), host: '10.0.0.1', port: 1 }],
         },
       ],
-      ['a 15-byte token', { type: MessageType.NODES, requestId: 1, total: 1, contacts: [], token: b(15) }],
+      [
+        'a 15-byte token',
+        { type: MessageType.NODES, requestId: 1, total: 1, part: 0, contacts: [], token: b(15) },
+      ],
       [
         'a 1001-byte value',
         {

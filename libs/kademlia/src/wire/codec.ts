@@ -57,7 +57,7 @@ const FIELD_COUNTS: Readonly<Record<MessageType, readonly [number, number]>> = {
   [MessageType.PONG]: [4, 4],
   [MessageType.FIND_NODE]: [3, 3],
   [MessageType.FIND_NODE_BY_DISTANCE]: [3, 3],
-  [MessageType.NODES]: [4, 5],
+  [MessageType.NODES]: [5, 6],
   [MessageType.FIND_VALUE]: [3, 3],
   [MessageType.VALUE]: [4, 4],
   [MessageType.STORE]: [4, 4],
@@ -148,12 +148,14 @@ function writeMessage(w: CborWriter, message: Message): void {
 }
 
 function writeNodes(w: CborWriter, message: NodesMessage, start: (fields: number) => void): void {
-  const { total, contacts, token } = message;
+  const { total, part, contacts, token } = message;
   check(isUintInRange(total, 1, WIRE_LIMITS.maxNodesParts), 'NODES total out of range', total);
+  check(isUintInRange(part, 0, total - 1), 'NODES part not below total', part);
   check(Array.isArray(contacts), 'NODES contacts is not an array', typeof contacts);
   check(contacts.length <= WIRE_LIMITS.maxContactsPerNodes, 'too many contacts', contacts.length);
-  start(token === undefined ? 4 : 5);
+  start(token === undefined ? 5 : 6);
   w.uint(total);
+  w.uint(part);
   w.arrayHead(contacts.length);
   for (const contact of contacts) writeContact(w, contact);
   if (token !== undefined) w.bytes(checkBytes(token, WIRE_LIMITS.tokenBytes, 'token'));
@@ -292,7 +294,7 @@ function readMessage(reader: CborReader): Message {
     case MessageType.FIND_NODE_BY_DISTANCE:
       return { type, requestId, distances: readDistances(reader) };
     case MessageType.NODES:
-      return readNodes(reader, requestId, top.value === 5);
+      return readNodes(reader, requestId, top.value === 6);
     case MessageType.FIND_VALUE:
       return { type, requestId, key: readFixedBytes(reader, WIRE_LIMITS.idBytes, 'bad_field') };
     case MessageType.VALUE: {
@@ -320,14 +322,16 @@ function readMessage(reader: CborReader): Message {
 function readNodes(reader: CborReader, requestId: number, hasToken: boolean): NodesMessage {
   const total = readUint(reader, WIRE_LIMITS.maxNodesParts, 'bad_field');
   if (total < 1) throw new FieldFailure('bad_field');
+  const part = readUint(reader, WIRE_LIMITS.maxNodesParts - 1, 'bad_field');
+  if (part >= total) throw new FieldFailure('bad_field');
   const list = reader.readHead();
   if (list.major !== MajorType.ARRAY) throw new FieldFailure('bad_field');
   if (list.value > WIRE_LIMITS.maxContactsPerNodes) throw new FieldFailure('too_many_contacts');
   const contacts: Contact[] = [];
   for (let i = 0; i < list.value; i++) contacts.push(readContact(reader));
-  if (!hasToken) return { type: MessageType.NODES, requestId, total, contacts };
+  if (!hasToken) return { type: MessageType.NODES, requestId, total, part, contacts };
   const token = readFixedBytes(reader, WIRE_LIMITS.tokenBytes, 'bad_token');
-  return { type: MessageType.NODES, requestId, total, contacts, token };
+  return { type: MessageType.NODES, requestId, total, part, contacts, token };
 }
 
 function readContact(reader: CborReader): Contact {

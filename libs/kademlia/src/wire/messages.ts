@@ -52,6 +52,11 @@ export interface NodesMessage {
   readonly requestId: number;
   /** How many NODES packets make up this reply (1..8); the receiver waits for all or times out. */
   readonly total: number;
+  /**
+   * This packet's index in the reply, 0..total-1. Numbered rather than counted, so a duplicated datagram
+   * cannot stand in for a missing part, and parts that arrive out of order still merge closest first.
+   */
+  readonly part: number;
   readonly contacts: readonly Contact[];
   /** Present in replies to FIND_VALUE: the write token the requester needs to STORE here. */
   readonly token?: Uint8Array;
@@ -79,6 +84,8 @@ export enum StoreStatus {
   STORE_FULL = 2,
   TOO_LARGE = 3,
   QUOTA_EXCEEDED = 4,
+  /** The record itself is unacceptable (a TTL of 0): resending the same STORE will not help. */
+  BAD_RECORD = 5,
 }
 export interface StoreAckMessage {
   readonly type: MessageType.STORE_ACK;

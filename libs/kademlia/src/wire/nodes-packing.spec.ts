@@ -29,7 +29,7 @@ describe('packNodes', () => {
       maxPayloadBytes: MAX_PAYLOAD,
     });
     expect(parts).toHaveLength(1);
-    expect(parts[0]).toMatchObject({ type: MessageType.NODES, total: 1, token });
+    expect(parts[0]).toMatchObject({ type: MessageType.NODES, total: 1, part: 0, token });
     expect(parts[0].contacts).toHaveLength(20);
     expect(encodeMessage(parts[0]).length).toBeLessThanOrEqual(MAX_PAYLOAD);
   });
@@ -39,8 +39,9 @@ describe('packNodes', () => {
     const parts = packNodes({ requestId: 7, contacts: list, token, maxPayloadBytes: 600 });
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.flatMap((p) => p.contacts)).toEqual(list);
-    for (const part of parts) {
+    for (const [index, part] of parts.entries()) {
       expect(part.total).toBe(parts.length);
+      expect(part.part).toBe(index);
       expect(part.token).toEqual(token);
       expect(encodeMessage(part).length).toBeLessThanOrEqual(600);
     }
@@ -48,7 +49,7 @@ describe('packNodes', () => {
 
   it('answers an empty contact list with one empty message', () => {
     expect(packNodes({ requestId: 1, contacts: [], maxPayloadBytes: MAX_PAYLOAD })).toEqual([
-      { type: MessageType.NODES, requestId: 1, total: 1, contacts: [] },
+      { type: MessageType.NODES, requestId: 1, total: 1, part: 0, contacts: [] },
     ]);
   });
 
@@ -65,6 +66,7 @@ describe('packNodes', () => {
   it('splits by count too: at most 20 contacts per message', () => {
     const parts = packNodes({ requestId: 1, contacts: contacts(45, ipv4), maxPayloadBytes: 100_000 });
     expect(parts.map((p) => p.contacts.length)).toEqual([20, 20, 5]);
+    expect(parts.map((p) => p.part)).toEqual([0, 1, 2]);
   });
 
   it('refuses a reply that needs more than 8 parts, and a budget too small for one contact', () => {

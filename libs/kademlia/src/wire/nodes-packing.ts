@@ -16,7 +16,7 @@ export interface PackNodesOptions {
 
 /**
  * Splits a reply's contacts into as few NODES messages as possible, each small enough to encode within
- * maxPayloadBytes and holding at most maxContactsPerNodes contacts, and numbers them with `total`. Always
+ * maxPayloadBytes and holding at most maxContactsPerNodes contacts, and numbers them (`part` 0..total-1). Always
  * returns at least one message (an empty list is one empty NODES). Contacts that would need more than
  * maxNodesParts parts are a WIRE_TOO_LARGE error: the caller asked for more than one reply may carry.
  *
@@ -48,8 +48,14 @@ export function packNodes(options: PackNodesOptions): NodesMessage[] {
       'WIRE_TOO_LARGE',
     );
   }
-  return groups.map((group) => {
-    const part: NodesMessage = { type: MessageType.NODES, requestId, total: groups.length, contacts: group };
+  return groups.map((group, index) => {
+    const part: NodesMessage = {
+      type: MessageType.NODES,
+      requestId,
+      total: groups.length,
+      part: index,
+      contacts: group,
+    };
     return token === undefined ? part : { ...part, token };
   });
 }
@@ -80,6 +86,6 @@ export function encodedContactBytes(contact: Contact): number {
 /** Encoded size of a NODES message without its contacts' own bytes (array heads, scalars, token). */
 function nodesMessageBytes(requestId: number, contactCount: number, token: Uint8Array | undefined): number {
   const tokenBytes = token === undefined ? 0 : cborHeadBytes(token.length) + token.length;
-  // Outer array head, type, requestId, total (1..8 is one byte), contact-list head, token.
-  return 1 + 1 + cborHeadBytes(requestId) + 1 + cborHeadBytes(contactCount) + tokenBytes;
+  // Outer array head, type, requestId, total (1..8) and part (0..7) one byte each, contact-list head, token.
+  return 1 + 1 + cborHeadBytes(requestId) + 1 + 1 + cborHeadBytes(contactCount) + tokenBytes;
 }

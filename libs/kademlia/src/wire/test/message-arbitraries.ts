@@ -68,15 +68,18 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
       maxLength: WIRE_LIMITS.maxDistances,
     }),
   }),
-  fc.record(
-    {
-      type: fc.constant(MessageType.NODES as const),
-      requestId: requestIdArb,
-      total: fc.integer({ min: 1, max: WIRE_LIMITS.maxNodesParts }),
-      contacts: fc.array(contactArb, { maxLength: WIRE_LIMITS.maxContactsPerNodes }),
-      token: tokenArb,
-    },
-    { requiredKeys: ['type', 'requestId', 'total', 'contacts'] },
+  fc.integer({ min: 1, max: WIRE_LIMITS.maxNodesParts }).chain((total) =>
+    fc.record(
+      {
+        type: fc.constant(MessageType.NODES as const),
+        requestId: requestIdArb,
+        total: fc.constant(total),
+        part: fc.integer({ min: 0, max: total - 1 }),
+        contacts: fc.array(contactArb, { maxLength: WIRE_LIMITS.maxContactsPerNodes }),
+        token: tokenArb,
+      },
+      { requiredKeys: ['type', 'requestId', 'total', 'part', 'contacts'] },
+    ),
   ),
   fc.record({ type: fc.constant(MessageType.FIND_VALUE as const), requestId: requestIdArb, key: bytes(20) }),
   fc.record({

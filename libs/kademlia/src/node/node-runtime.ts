@@ -1,0 +1,302 @@
+import { setMaxListeners } from 'node:events';
+import { DEFAULTS } from '../config/defaults';
+import { isKademliaError } from '../errors';
+import { generateIdentity, type Identity } from '../id/identity';
+import { idToHex, type NodeId } from '../id/node-id';
+import {
+  runLookup,
+  type LookupOutcome,
+  type LookupProgress,
+  type LookupRunOptions,
+} from '../lookup/lookup-runner';
+import { ReasonCounter } from '../metrics/metrics';
+import type { Contact } from '../routing/contact';
+import { RoutingTable, type RoutingEntry } from '../routing/routing-table';
+import type { RpcReply } from '../rpc/pending-request';
+import { PeerTimeouts } from '../rpc/rtt-estimator';
+import { RpcEngine, type RequestBody, type RequestOptions } from '../rpc/rpc-engine';
+import { PlaintextSessionLayer } from '../session/plaintext-session';
+import type { InboundPayload } from '../session/session-layer';
+import { PublishedRecords } from '../store/published-records';
+import { RecordStore } from '../store/record-store';
+import { WriteTokens } from '../store/write-tokens';
+import { endpointKey, type DatagramTransport } from '../transport/transport';
+import { UdpTransport } from '../transport/udp-transport';
+import { MessageType } from '../wire/messages';
+import type { KademliaEventMap } from './events';
+import type { ResolvedOptions } from './options';
+import { createRequestHandler } from './request-handlers';
+import type { ValueOpsContext } from './value-ops';
+
+export type Emit = <E extends keyof KademliaEventMap>(event: E, ...args: KademliaEventMap[E]) => boolean;
+
+export interface LookupInput {
+  target: NodeId;
+  kind: 'node' | 'value';
+  signal?: AbortSignal;
+  deadlineMs?: number;
+  onProgress?: (progress: LookupProgress) => 'stop' | void;
+}
+
+/**
+ * Everything a started node is made of — identity, transport, session layer, RPC, routing table, store — and
+ * the internal operations the façade and the maintenance tasks share: requests with routing-table bookkeeping,
+ * lookups with events and metrics, and the table's reaction to peers proving themselves alive or failing.
+ */
+export class NodeRuntime {
+  readonly identity: Identity;
+  readonly transport: DatagramTransport;
+  readonly session: PlaintextSessionLayer;
+  readonly rpc: RpcEngine;
+  readonly table: RoutingTable;
+  readonly store: RecordStore;
+  readonly published: PublishedRecords;
+  readonly tokens: WriteTokens;
+  readonly timeouts: PeerTimeouts;
+  /** Aborted by close(): ends every lookup and background loop of this node. */
+  readonly lifetime = new AbortController();
+  private readonly drops = new ReasonCounter<string>();
+  private readonly lookupTotals = { node: 0, value: 0, converged: 0, other: 0 };
+  private readonly evictionPings = new Set<string>();
+
+  constructor(
+    readonly options: ResolvedOptions,
+    private readonly emit: Emit,
+  ) {
+    const o = options;
+    const now = () => o.clock.now();
+    this.identity = o.identity ?? generateIdentity();
+    this.transport = o.transport ?? new UdpTransport({ bindAddress: o.bindAddress, port: o.bindPort });
+    this.session = new PlaintextSessionLayer({
+      transport: this.transport,
+      identity: this.identity,
+      clientMode: o.clientMode,
+    });
+    this.session.onDrop((reason) => this.drops.add(`session_${reason}`));
+    this.table = new RoutingTable({
+      localId: this.identity.nodeId,
+      now,
+      k: o.k,
+      splitRelaxation: o.splitRelaxation,
+      replacementCacheSize: o.replacementCacheSize,
+      maxFailures: o.maxFailures,
+    });
+    this.store = new RecordStore({
+      now,
+      maxRecords: o.maxStoreRecords,
+      maxBytes: o.maxStoreBytes,
+      maxRecordsPerIp: o.maxRecordsPerIp,
+      maxValueBytes: o.maxValueBytes,
+    });
+    this.published = new PublishedRecords({ now, maxRecords: o.maxStoreRecords });
+    this.timeouts = new PeerTimeouts({ maxPeers: DEFAULTS.rttCacheSize });
+    this.tokens = new WriteTokens({ now, rotationMs: DEFAULTS.tokenRotationMs });
+    this.rpc = new RpcEngine({
+      session: this.session,
+      clock: o.clock,
+      timeouts: this.timeouts,
+      maxInflight: o.maxInflightRequests,
+      handleRequest: createRequestHandler({
+        localId: this.identity.nodeId,
+        table: this.table,
+        store: this.store,
+        tokens: this.tokens,
+        clock: o.clock,
+        k: o.k,
+        maxPayloadBytes: this.session.maxPayloadBytes,
+        self: () => this.selfContact(),
+        onStored: (record, sender, origin) =>
+          this.emit('dataStored', {
+            key: record.key,
+            bytes: record.value.length,
+            ttlSeconds: record.ttlSeconds,
+            from: sender.from,
+            origin,
+          }),
+      }),
+      onPeerActivity: (sender, info) => this.onPeerActivity(sender, info.rttMs),
+    });
+    // Every running lookup listens on the lifetime signal; hundreds at once are normal, not a leak.
+    setMaxListeners(0, this.lifetime.signal);
+  }
+
+  async listen(): Promise<void> {
+    try {
+      await this.transport.listen();
+    } catch (err) {
+      this.rpc.close();
+      this.session.close();
+      throw err;
+    }
+  }
+
+  /** Aborts lookups, rejects requests in flight, closes the sockets. */
+  async close(): Promise<void> {
+    this.lifetime.abort();
+    this.rpc.close();
+    this.session.close();
+    await this.transport.close();
+    this.evictionPings.clear();
+  }
+
+  selfContact(): Contact {
+    const bound = this.transport.address();
+    return {
+      id: this.identity.nodeId,
+      publicKey: this.identity.publicKey,
+      host: bound.host,
+      port: bound.port,
+    };
+  }
+
+  /** A request to a known contact; a timeout counts as a failure against its routing-table entry. */
+  async request(to: Contact, body: RequestBody, options: RequestOptions): Promise<RpcReply> {
+    // Requests need not follow the node's lifetime signal: close() closes the RPC engine, which rejects them all.
+    try {
+      return await this.rpc.request({ endpoint: to, publicKey: to.publicKey }, body, options);
+    } catch (err) {
+      if (isKademliaError(err, 'RPC_TIMEOUT')) this.onContactFailed(to.id);
+      throw err;
+    }
+  }
+
+  /** Runs one lookup to completion; emits lookupCompleted and records metrics. */
+  async lookup(input: LookupInput): Promise<LookupOutcome> {
+    const outcome = await runLookup({ ...this.lookupOptions(input), onProgress: input.onProgress });
+    this.table.touch(input.target);
+    this.lookupTotals[input.kind]++;
+    this.lookupTotals[outcome.finishReason === 'converged' ? 'converged' : 'other']++;
+    this.options.metrics.observe('kad_lookup_duration_seconds', outcome.durationMs / 1000, {
+      kind: input.kind,
+    });
+    this.options.metrics.increment('kad_lookups_total', { kind: input.kind, result: outcome.finishReason });
+    this.emit('lookupCompleted', {
+      target: outcome.target,
+      kind: outcome.kind,
+      finishReason: outcome.finishReason,
+      durationMs: outcome.durationMs,
+      requests: outcome.requests,
+      responses: outcome.responses,
+      failures: outcome.failures,
+      hops: outcome.maxHops,
+      found: outcome.closest.length,
+      valueFound: input.kind === 'value' ? outcome.finishReason === 'stopped' : undefined,
+    });
+    return outcome;
+  }
+
+  lookupOptions(input: Omit<LookupInput, 'onProgress'>): Omit<LookupRunOptions, 'onProgress'> {
+    const o = this.options;
+    const signal = input.signal
+      ? AbortSignal.any([input.signal, this.lifetime.signal])
+      : this.lifetime.signal;
+    return {
+      target: input.target,
+      kind: input.kind,
+      seeds: this.table.closest(input.target, o.k),
+      localId: this.identity.nodeId,
+      k: o.k,
+      alpha: o.alpha,
+      maxRpcs: o.lookupMaxRpcs,
+      deadlineMs: input.deadlineMs ?? o.lookupDeadlineMs,
+      clock: o.clock,
+      signal,
+      request: (to, body, options) => this.request(to, body, options),
+      // A request unanswered for half its timeout stops holding one of the alpha slots (libtorrent's short timeout).
+      slowAfterMs: (to) =>
+        Math.max(
+          DEFAULTS.minTimeoutMs,
+          this.timeouts.timeoutFor(endpointKey(to)) * DEFAULTS.slowRequestFraction,
+        ),
+    };
+  }
+
+  valueOps(options: { deadlineMs?: number } = {}): ValueOpsContext {
+    return {
+      k: this.options.k,
+      rpcRetries: DEFAULTS.rpcRetries,
+      now: () => this.options.clock.now(),
+      lookup: (input) => this.lookup({ ...input, deadlineMs: options.deadlineMs }),
+      request: (to, body, requestOptions) => this.request(to, body, requestOptions),
+    };
+  }
+
+  /** A full bucket met a newcomer: ping its stalest entry; the newcomer waits in the replacement cache. */
+  pingForEviction(entry: RoutingEntry): void {
+    const key = idToHex(entry.id);
+    if (this.evictionPings.has(key)) return;
+    this.evictionPings.add(key);
+    this.request(entry, { type: MessageType.PING }, { retries: 1 })
+      .catch(() => undefined)
+      .finally(() => this.evictionPings.delete(key));
+  }
+
+  stats() {
+    const transport = this.transport.stats();
+    const transportDrops = {
+      transport_oversize: transport.oversizeDropped,
+      transport_handler_error: transport.handlerErrors,
+    };
+    const rpcDrops = this.rpc.stats.drops;
+    return {
+      transport,
+      rpc: this.rpc.stats.toJSON(),
+      inflightRequests: this.rpc.inflight,
+      drops: { ...transportDrops, ...this.drops.toJSON(), ...rpcDrops.toJSON() },
+      droppedTotal:
+        transport.oversizeDropped + transport.handlerErrors + this.drops.total() + rpcDrops.total(),
+      tableSize: this.table.size(),
+      store: this.store.stats(),
+      lookups: { ...this.lookupTotals },
+    };
+  }
+
+  private onContactFailed(id: NodeId): void {
+    const { evicted, promoted } = this.table.recordFailure(id);
+    const size = this.table.size();
+    if (evicted) {
+      this.emit('routingTableUpdated', {
+        change: 'removed',
+        contact: evicted,
+        reason: 'evicted_failures',
+        size,
+      });
+    }
+    if (promoted)
+      this.emit('routingTableUpdated', { change: 'added', contact: promoted, reason: 'promoted', size });
+  }
+
+  /** Every peer that proved itself alive (answered us, or asked us something) is offered to the table. */
+  private onPeerActivity(sender: InboundPayload, rttMs: number | undefined): void {
+    if (sender.clientMode || this.lifetime.signal.aborted) return;
+    const contact: Contact = {
+      id: sender.nodeId,
+      publicKey: sender.publicKey,
+      host: sender.from.host,
+      port: sender.from.port,
+    };
+    const result = this.table.observe(contact, rttMs === undefined ? undefined : { rttMs });
+    const size = this.table.size();
+    if (result.removed) {
+      this.emit('routingTableUpdated', {
+        change: 'removed',
+        contact: result.removed,
+        reason: 'replaced_same_address',
+        size,
+      });
+    }
+    if (result.entry && (result.outcome === 'added' || result.outcome === 'replaced_same_address')) {
+      this.emit('nodeDiscovered', contact);
+      this.emit('routingTableUpdated', { change: 'added', contact, reason: 'discovered', size });
+    }
+    if (result.promoted) {
+      this.emit('routingTableUpdated', {
+        change: 'added',
+        contact: result.promoted,
+        reason: 'promoted',
+        size,
+      });
+    }
+    if (result.pingCandidate) this.pingForEviction(result.pingCandidate);
+  }
+}
