@@ -12,7 +12,6 @@ const N = 2_000;
 const K = 20;
 const LOOKUPS = 300;
 
-
 function randomIdFrom(random: () => number): NodeId {
   const id = new Uint8Array(ID_BYTES);
   for (let i = 0; i < ID_BYTES; i++) id[i] = Math.floor(random() * 256);

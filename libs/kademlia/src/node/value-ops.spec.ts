@@ -31,7 +31,14 @@ function reply(from: Contact, message: ResponseMessage): RpcReply {
 }
 
 const nodes = (from: Contact, token?: Uint8Array): RpcReply =>
-  reply(from, { type: MessageType.NODES, requestId: 1, total: 1, part: 0, contacts: [], ...(token && { token }) });
+  reply(from, {
+    type: MessageType.NODES,
+    requestId: 1,
+    total: 1,
+    part: 0,
+    contacts: [],
+    ...(token && { token }),
+  });
 
 const valueReply = (from: Contact, record: WireRecord): RpcReply =>
   reply(from, { type: MessageType.VALUE, requestId: 1, record, token: tokenFor(from) });
