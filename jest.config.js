@@ -23,7 +23,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'unit',
-      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/services/**/*.spec.ts'],
+      testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/services/**/*.spec.ts', '<rootDir>/bench/**/*.spec.ts'],
     },
     { ...shared, displayName: 'network', testMatch: ['<rootDir>/test/**/*.test.ts'] },
   ],

@@ -1,5 +1,6 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
+import { fuzzPacket, waitForDrain } from './mutations';
 import { KademliaDHT, generateIdentity, randomId } from '../../libs/kademlia/src';
 import { encodeMessage } from '../../libs/kademlia/src/wire/codec';
 import { MessageType, type Message } from '../../libs/kademlia/src/wire/messages';
@@ -43,43 +44,7 @@ function validSamples(senderKey: Uint8Array): Uint8Array[] {
   return messages.map((m) => plainPacket(senderKey, m));
 }
 
-/** Random junk, or a valid packet bit-flipped, truncated, extended or spliced with another. */
-function fuzzPacket(samples: readonly Uint8Array[], i: number): Uint8Array {
-  const base = samples[i % samples.length];
-  switch (i % 6) {
-    case 0:
-      return new Uint8Array(randomBytes(Math.floor(Math.random() * 1300)));
-    case 1: {
-      const out = Uint8Array.from(base);
-      for (let flips = 1 + Math.floor(Math.random() * 4); flips > 0; flips--) {
-        out[Math.floor(Math.random() * out.length)] ^= 1 << Math.floor(Math.random() * 8);
-      }
-      return out;
-    }
-    case 2:
-      return base.subarray(0, Math.floor(Math.random() * base.length));
-    case 3: {
-      const extra = randomBytes(1 + Math.floor(Math.random() * 64));
-      return Uint8Array.from([...base, ...extra]);
-    }
-    case 4: {
-      const other = samples[(i * 7) % samples.length];
-      const cut = Math.floor(Math.random() * Math.min(base.length, other.length));
-      return Uint8Array.from([...base.subarray(0, cut), ...other.subarray(cut)]);
-    }
-    default: {
-      // A valid header and sender key followed by random CBOR-ish bytes: reaches the message decoder.
-      const out = Uint8Array.from(base.subarray(0, PLAIN_HEADER_BYTES + Math.floor(Math.random() * 40)));
-      return Uint8Array.from([...out, ...randomBytes(Math.floor(Math.random() * 200))]);
-    }
-  }
-}
-
-function waitForDrain(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-describe('a live node under a flood of random and mutated packets', () => {
+describe('a live plaintext node under a flood of random and mutated packets', () => {
   let node: KademliaDHT;
   let fuzzer: Socket;
   const rejections: unknown[] = [];
@@ -87,7 +52,7 @@ describe('a live node under a flood of random and mutated packets', () => {
 
   beforeAll(async () => {
     process.on('unhandledRejection', onRejection);
-    node = new KademliaDHT({ bindAddress: '127.50.0.1', bindPort: 0 });
+    node = new KademliaDHT({ bindAddress: '127.50.0.1', bindPort: 0, sessions: 'plaintext' });
     await node.start([]);
     fuzzer = createSocket('udp4');
     await new Promise<void>((resolve) => fuzzer.bind(0, '127.50.0.2', resolve));
@@ -103,7 +68,8 @@ describe('a live node under a flood of random and mutated packets', () => {
     const { port } = node.address();
     const samples = validSamples(generateIdentity().publicKey);
     for (let sent = 0; sent < PACKETS; sent += BURST) {
-      for (let j = 0; j < BURST; j++) fuzzer.send(fuzzPacket(samples, sent + j), port, '127.50.0.1');
+      for (let j = 0; j < BURST; j++)
+        fuzzer.send(fuzzPacket(samples, sent + j, PLAIN_HEADER_BYTES), port, '127.50.0.1');
       // Pace the flood to what the node takes in, so the kernel's socket buffer does not drop most of it.
       for (let spins = 0; spins < 50 && node.stats().transport.packetsIn < sent; spins++)
         await waitForDrain();
@@ -127,7 +93,7 @@ describe('a live node under a flood of random and mutated packets', () => {
       `fuzz: received ${received}, handled ${handled}, dropped ${stats.droppedTotal}: ${JSON.stringify(stats.drops)}`,
     );
 
-    const client = new KademliaDHT({ bindAddress: '127.50.0.3', bindPort: 0 });
+    const client = new KademliaDHT({ bindAddress: '127.50.0.3', bindPort: 0, sessions: 'plaintext' });
     try {
       const report = await client.start([`127.50.0.1:${port}`]);
       expect(report.bootstrapped).toBe(true);

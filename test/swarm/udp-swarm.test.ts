@@ -37,6 +37,7 @@ describe(`a ${SIZE}-node network over real UDP on distinct loopback addresses`, 
     const messages: number[] = [];
     const durations: number[] = [];
     const hops: number[] = [];
+    const misses: object[] = [];
     for (let i = 0; i < LOOKUPS; i++) {
       const node = pick(swarm.nodes);
       const target = randomId();
@@ -49,6 +50,7 @@ describe(`a ${SIZE}-node network over real UDP on distinct loopback addresses`, 
         )
       )
         exact++;
+      else misses.push({ ...event, target: undefined, found: contacts.length });
       messages.push(event.requests);
       durations.push(event.durationMs);
       hops.push(event.hops);
@@ -62,6 +64,7 @@ describe(`a ${SIZE}-node network over real UDP on distinct loopback addresses`, 
       medianHops: median(hops),
     };
     console.log(`swarm lookups: ${JSON.stringify(summary)}`);
+    if (misses.length > 0) console.log(`swarm lookups that missed: ${JSON.stringify(misses)}`);
     expect(exact / LOOKUPS).toBeGreaterThanOrEqual(0.99);
   });
 

@@ -50,3 +50,26 @@ export { systemClock } from './clock';
 export type { Clock, TimerHandle } from './clock';
 export type { MetricsSink, Labels } from './metrics/metrics';
 export { noopMetrics } from './metrics/metrics';
+export { EncryptedSessionLayer } from './session/encrypted-session';
+export type { CookieMode } from './session/session-context';
+export { PlaintextSessionLayer } from './session/plaintext-session';
+export type { SessionLayer, PeerAddress, InboundPayload } from './session/session-layer';
+export { DisjointLookup } from './lookup/disjoint-lookup';
+export type { LookupStateMachine } from './lookup/lookup-state-machine';
+export {
+  signRecord,
+  verifyRecord,
+  acceptUpdate,
+  signedRecordKey,
+  signableBytes,
+} from './store/signed-records';
+export type { SignedRecord } from './store/signed-records';
+export { generateSigningKeyPair, signingKeyPairFromSeed } from './store/signing-keys';
+export type { SigningKeyPair } from './store/signing-keys';
+export {
+  generatePuzzleIdentity,
+  generatePuzzleIdentityAsync,
+  satisfiesPuzzle,
+  puzzleBits,
+} from './id/puzzle';
+export { isBogon, bogonReason } from './security/bogons';

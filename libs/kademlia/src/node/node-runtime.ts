@@ -15,8 +15,9 @@ import { RoutingTable, type RoutingEntry } from '../routing/routing-table';
 import type { RpcReply } from '../rpc/pending-request';
 import { PeerTimeouts } from '../rpc/rtt-estimator';
 import { RpcEngine, type RequestBody, type RequestOptions } from '../rpc/rpc-engine';
+import { EncryptedSessionLayer } from '../session/encrypted-session';
 import { PlaintextSessionLayer } from '../session/plaintext-session';
-import type { InboundPayload } from '../session/session-layer';
+import type { InboundPayload, SessionLayer } from '../session/session-layer';
 import { PublishedRecords } from '../store/published-records';
 import { RecordStore } from '../store/record-store';
 import { WriteTokens } from '../store/write-tokens';
@@ -46,7 +47,7 @@ export interface LookupInput {
 export class NodeRuntime {
   readonly identity: Identity;
   readonly transport: DatagramTransport;
-  readonly session: PlaintextSessionLayer;
+  readonly session: SessionLayer & { stats?(): object };
   readonly rpc: RpcEngine;
   readonly table: RoutingTable;
   readonly store: RecordStore;
@@ -67,11 +68,13 @@ export class NodeRuntime {
     const now = () => o.clock.now();
     this.identity = o.identity ?? generateIdentity();
     this.transport = o.transport ?? new UdpTransport({ bindAddress: o.bindAddress, port: o.bindPort });
-    this.session = new PlaintextSessionLayer({
-      transport: this.transport,
-      identity: this.identity,
-      clientMode: o.clientMode,
-    });
+    const sessionOptions = { transport: this.transport, identity: this.identity, clientMode: o.clientMode };
+    // Encrypted by default: no node ID, address or message content crosses the wire in clear. Plaintext exists
+    // for debugging and for measuring what the encryption costs; it must never face a hostile network.
+    this.session =
+      o.sessions === 'plaintext'
+        ? new PlaintextSessionLayer(sessionOptions)
+        : new EncryptedSessionLayer({ ...sessionOptions, clock: o.clock, cookieMode: o.cookieMode });
     this.session.onDrop((reason) => this.drops.add(`session_${reason}`));
     this.table = new RoutingTable({
       localId: this.identity.nodeId,
@@ -233,13 +236,14 @@ export class NodeRuntime {
 
   stats() {
     const transport = this.transport.stats();
-    const transportDrops = {
+    const transportDrops: Record<string, number> = {
       transport_oversize: transport.oversizeDropped,
       transport_handler_error: transport.handlerErrors,
     };
     const rpcDrops = this.rpc.stats.drops;
     return {
       transport,
+      session: this.session.stats?.(),
       rpc: this.rpc.stats.toJSON(),
       inflightRequests: this.rpc.inflight,
       drops: { ...transportDrops, ...this.drops.toJSON(), ...rpcDrops.toJSON() },

@@ -50,6 +50,8 @@ describe('resolveOptions', () => {
       bootstrapRetryMaxMs: DEFAULTS.bootstrapRetryMaxMs,
       bootstrapAttempts: NODE_DEFAULTS.bootstrapAttempts,
       joinRefresh: NODE_DEFAULTS.joinRefresh,
+      sessions: NODE_DEFAULTS.sessions,
+      cookieMode: NODE_DEFAULTS.cookieMode,
       maintenanceIntervalMs: NODE_DEFAULTS.maintenanceIntervalMs,
     });
   });
@@ -222,5 +224,18 @@ describe('resolveOptions', () => {
     expect(err.message).toContain('k (4)');
     expect(configError({ k: 2 }).details).toEqual({ option: 'alpha' });
     expect(resolveOptions({ k: 3 }).alpha).toBe(3);
+  });
+});
+
+describe('resolveOptions: session modes', () => {
+  it('is encrypted unless plaintext is asked for, and refuses unknown modes', () => {
+    expect(resolveOptions().sessions).toBe('encrypted');
+    expect(resolveOptions({ sessions: 'plaintext' }).sessions).toBe('plaintext');
+    expect(() => resolveOptions({ sessions: 'none' as never })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', details: { option: 'sessions' } }),
+    );
+    expect(() => resolveOptions({ cookieMode: 'sometimes' as never })).toThrow(
+      expect.objectContaining({ code: 'CONFIG_INVALID', details: { option: 'cookieMode' } }),
+    );
   });
 });

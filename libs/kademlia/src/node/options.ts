@@ -5,6 +5,7 @@ import { KademliaError } from '../errors';
 import type { Identity } from '../id/identity';
 import { noopMetrics, type MetricsSink } from '../metrics/metrics';
 import type { DatagramTransport } from '../transport/transport';
+import type { CookieMode } from '../session/session-context';
 import { WIRE_LIMITS } from '../wire/wire-limits';
 
 /** What an application passes to `new KademliaDHT(...)`; everything is optional. */
@@ -19,6 +20,13 @@ export interface KademliaOptions {
   transport?: DatagramTransport;
   /** Time source; the simulator passes a virtual clock. */
   clock?: Clock;
+  /**
+   * 'encrypted' (default): Noise-IK sessions (docs/protocol-sessions.md). 'plaintext': no encryption and
+   * self-asserted keys — for debugging and measurements on a trusted network only.
+   */
+  sessions?: 'encrypted' | 'plaintext';
+  /** Encrypted sessions: 'auto' answers handshakes with stateless cookies only under a handshake flood. */
+  cookieMode?: CookieMode;
   /** Query only: peers will not put this node in their routing tables (short-lived tools, NATed clients). */
   clientMode?: boolean;
   /** Routing-table snapshot file: loaded (and re-verified) at start, written periodically and on stop. */
@@ -63,6 +71,10 @@ export const NODE_DEFAULTS = {
   bindAddress: '0.0.0.0',
   /** start() gives the bootstrap this many rounds before reporting failure; it keeps retrying afterwards. */
   bootstrapAttempts: 3,
+  /** Encrypted sessions unless a caller explicitly asks for plaintext. */
+  sessions: 'encrypted',
+  /** Cookies only while handshakes flood in: honest first contacts keep their one round trip. */
+  cookieMode: 'auto',
   /** A joining node fills its far buckets right away, so its first lookups are short. */
   joinRefresh: true,
   /** One timer drives all periodic work; 5 s is finer than any period it serves (the shortest is minutes). */
@@ -101,6 +113,8 @@ export function resolveOptions(options: KademliaOptions = {}): ResolvedOptions {
     bootstrapAttempts: options.bootstrapAttempts ?? NODE_DEFAULTS.bootstrapAttempts,
     maintenanceIntervalMs: options.maintenanceIntervalMs ?? NODE_DEFAULTS.maintenanceIntervalMs,
     joinRefresh: options.joinRefresh ?? NODE_DEFAULTS.joinRefresh,
+    sessions: options.sessions ?? NODE_DEFAULTS.sessions,
+    cookieMode: options.cookieMode ?? NODE_DEFAULTS.cookieMode,
   };
   validate(resolved);
   return resolved;
@@ -154,6 +168,10 @@ function validate(o: ResolvedOptions): void {
     fail('maxValueBytes', `an integer 1..${DEFAULTS.maxValueBytes} (the wire limit)`, o.maxValueBytes);
   }
   if (o.alpha > o.k) fail('alpha', `at most k (${o.k})`, o.alpha);
+  if (o.sessions !== 'encrypted' && o.sessions !== 'plaintext')
+    fail('sessions', "'encrypted' or 'plaintext'", o.sessions);
+  if (!['auto', 'always', 'never'].includes(o.cookieMode))
+    fail('cookieMode', "'auto', 'always' or 'never'", o.cookieMode);
   // A FIND_NODE reply holds k contacts, and no reply may need more NODES parts than the wire allows: past this
   // the node could not encode its own replies and would silently stop answering FIND_NODE.
   const maxK = WIRE_LIMITS.maxContactsPerNodes * WIRE_LIMITS.maxNodesParts;

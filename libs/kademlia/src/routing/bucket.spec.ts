@@ -63,6 +63,22 @@ describe('Bucket', () => {
     expect(bucket.promoteReplacements()).toEqual([]);
   });
 
+  it('hands out promotion candidates freshest first, only while a live slot is free', () => {
+    const bucket = Bucket.root({ capacity: 1, replacementCapacity: 3, createdAt: 0 });
+    const [old, fresh] = [entry('01', 1), entry('10', 9)];
+    bucket.cacheReplacement(old);
+    bucket.cacheReplacement(fresh);
+
+    // A candidate the caller refuses is simply gone: the next one is offered for the same slot.
+    expect(bucket.takePromotionCandidate()).toBe(fresh);
+    expect(bucket.takePromotionCandidate()).toBe(old);
+    expect(bucket.takePromotionCandidate()).toBeUndefined();
+    bucket.addLive(entry('00', 5));
+    bucket.cacheReplacement(fresh);
+    expect(bucket.takePromotionCandidate()).toBeUndefined();
+    expect(bucket.replacements).toEqual([fresh]);
+  });
+
   it('splits into two halves that keep live entries and replacements, in order', () => {
     const bucket = Bucket.root({ capacity: 3, replacementCapacity: 4, createdAt: 0 });
     const live = [entry('00', 1), entry('10', 2), entry('01', 3)];

@@ -118,12 +118,20 @@ export class Bucket {
    */
   promoteReplacements(): MutableEntry[] {
     const promoted: MutableEntry[] = [];
-    while (!this.isFull() && this.replacements.length > 0) {
-      const entry = this.replacements.shift()!;
+    for (let entry = this.takePromotionCandidate(); entry; entry = this.takePromotionCandidate()) {
       this.addLive(entry);
       promoted.push(entry);
     }
     return promoted;
+  }
+
+  /**
+   * Takes the freshest replacement out of the cache while a live slot is free, for a caller that
+   * decides about each candidate itself (the table's IP-diversity check): a refused candidate is
+   * simply not added back, so the cache never holds a spare that was passed over for a free slot.
+   */
+  takePromotionCandidate(): MutableEntry | undefined {
+    return this.isFull() ? undefined : this.replacements.shift();
   }
 
   /**

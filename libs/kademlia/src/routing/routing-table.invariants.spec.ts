@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { idEquals, idToHex, type NodeId } from '../id/node-id';
+import { IpDiversityPolicy } from '../security/ip-diversity';
+import { ipKeys } from '../security/ip-groups';
 import { endpointKey } from '../transport/transport';
 import { RoutingTable, type ObserveResult, type Eviction } from './routing-table';
 import { arbAdversarialIds, arbLocalId, bitsOf, ContactFactory, FakeClock } from './test/routing-fixtures';
@@ -200,6 +202,130 @@ describe('RoutingTable invariants under random operation sequences', () => {
             expected.add(idToHex(id));
           }
           expect(table.size()).toBe(expected.size);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe('RoutingTable invariants with an IP-diversity policy attached', () => {
+  // Few groups and few hosts per group, so every limit is hit often: two IPv4 /24s, one IPv6 /48
+  // (different /64s), one block that is allow-listed in some runs, and one IPv4-mapped alias.
+  const hosts = [
+    ...[1, 2, 3, 4, 5].map((h) => `10.0.0.${h}`),
+    ...[1, 2, 3, 4].map((h) => `10.0.1.${h}`),
+    ...[1, 2, 3, 4, 5].map((h) => `2001:db8:7:${h}::1`),
+    ...[1, 2, 3, 4, 5].map((h) => `192.168.9.${h}`),
+    '::ffff:10.0.0.1',
+  ];
+  // Three ports per host: another port of a known address is the per-IP limit's case.
+  const endpointOf = (address: number) => ({ host: hosts[address % hosts.length], port: 6000 + address });
+
+  const arbDiverseScenario = arbLocalId().chain((localId) =>
+    fc
+      .record({
+        localId: fc.constant(localId),
+        pool: arbAdversarialIds(localId, { minLength: 1, maxLength: 60 }),
+        k: fc.constantFrom(1, 2, 3, 5),
+        splitRelaxation: fc.constantFrom(1, 2, 5),
+        replacementCacheSize: fc.constantFrom(0, 1, 3),
+        maxFailures: fc.constantFrom(1, 2, 3),
+        perBucketPerGroup: fc.constantFrom(1, 2),
+        perTablePerGroup: fc.constantFrom(1, 3, 5),
+        perTablePerIp: fc.constantFrom(1, 2),
+        allowList: fc.constantFrom([], ['192.168.0.0/16']),
+      })
+      .chain((s) =>
+        fc.record({
+          scenario: fc.constant(s),
+          ops: fc.array(arbOp(s.pool.length, hosts.length * 3), { maxLength: 150, size: 'max' }),
+        }),
+      ),
+  );
+
+  /** The policy's counts against a recount of the live entries, and every limit against the entries. */
+  function brokenDiversity(table: RoutingTable, policy: IpDiversityPolicy): string[] {
+    const broken: string[] = [];
+    const ipCounts = new Map<string, number>();
+    const groupCounts = new Map<string, number>();
+    const perBucket = new Map<string, number>();
+    const prefixes = table.bucketInfo().map((b) => b.prefix);
+    for (const entry of table.entries()) {
+      if (policy.isExempt(entry.host)) continue;
+      const keys = ipKeys(entry.host)!;
+      ipCounts.set(keys.ip, (ipCounts.get(keys.ip) ?? 0) + 1);
+      groupCounts.set(keys.group, (groupCounts.get(keys.group) ?? 0) + 1);
+      const bits = bitsOf(entry.id, 160);
+      const bucketGroup = `${prefixes.find((p) => bits.startsWith(p))} ${keys.group}`;
+      perBucket.set(bucketGroup, (perBucket.get(bucketGroup) ?? 0) + 1);
+    }
+    for (const host of hosts) {
+      const keys = ipKeys(host)!;
+      const exempt = policy.isExempt(host);
+      if (policy.ipCount(host) !== (exempt ? 0 : (ipCounts.get(keys.ip) ?? 0)))
+        broken.push(`ip count of ${host}`);
+      if (policy.groupCount(host) !== (exempt ? 0 : (groupCounts.get(keys.group) ?? 0))) {
+        broken.push(`group count of ${host}`);
+      }
+    }
+    const stats = table.ipDiversityStats()!;
+    if (stats.trackedIps !== ipCounts.size) broken.push('tracked IPs differ from a recount');
+    if (stats.trackedGroups !== groupCounts.size) broken.push('tracked groups differ from a recount');
+    for (const [ip, n] of ipCounts) if (n > policy.perTablePerIp) broken.push(`${n} entries at ${ip}`);
+    for (const [group, n] of groupCounts)
+      if (n > policy.perTablePerGroup) broken.push(`${n} entries of ${group}`);
+    for (const [where, n] of perBucket)
+      if (n > policy.perBucketPerGroup) broken.push(`${n} entries in ${where}`);
+    return broken;
+  }
+
+  it('keeps its structure, counts exactly its live entries, and never exceeds a limit (promotions included)', () => {
+    fc.assert(
+      fc.property(arbDiverseScenario, ({ scenario, ops }) => {
+        const clock = new FakeClock();
+        const { localId, pool, k, splitRelaxation, replacementCacheSize, maxFailures } = scenario;
+        const config = { localId, k, splitRelaxation, replacementCacheSize, maxFailures };
+        const policy = new IpDiversityPolicy(scenario);
+        const table = new RoutingTable({ ...config, now: clock.now, ipDiversity: policy });
+        const contacts = new ContactFactory();
+        const live = new Set<string>();
+        const apply = (result: ObserveResult | Eviction) => {
+          for (const gone of ['removed', 'evicted'] as const) {
+            const entry = (result as Record<string, { id: NodeId } | undefined>)[gone];
+            if (entry) live.delete(idToHex(entry.id));
+          }
+          for (const came of ['entry', 'promoted'] as const) {
+            const entry = (result as Record<string, { id: NodeId } | undefined>)[came];
+            if (entry) live.add(idToHex(entry.id));
+          }
+        };
+
+        for (const op of ops) {
+          if (op.kind === 'observe') {
+            const id = pool[op.id];
+            const before = table.get(id);
+            const oldHost = before?.host;
+            const result = table.observe(contacts.contact(id, endpointOf(op.address)));
+            if (result.outcome === 'refused_ip_diversity') {
+              expect(result.reason).toBeDefined();
+              expect(result.entry).toBeUndefined();
+              // A refused newcomer is nowhere; a refused move leaves the entry where it was.
+              expect(table.get(id)?.host).toBe(oldHost);
+            }
+            apply(result);
+          } else if (op.kind === 'fail') {
+            apply(table.recordFailure(pool[op.id]));
+          } else if (op.kind === 'evict') {
+            apply(table.evict(pool[op.id]));
+          } else if (op.kind === 'advance') {
+            clock.advance(op.ms);
+          } else {
+            table.touch(pool[op.id]);
+          }
+          expect(brokenInvariants(table, config)).toEqual([]);
+          expect(brokenDiversity(table, policy)).toEqual([]);
+          expect(new Set([...table.entries()].map((e) => idToHex(e.id)))).toEqual(live);
         }
       }),
       { numRuns: 100 },

@@ -1,18 +1,34 @@
 import { DEFAULTS } from '../config/defaults';
 import { KademliaError } from '../errors';
 import { ID_BYTES, idEquals, isNodeId, type NodeId } from '../id/node-id';
+import type { IpAdmissionRefusal, IpDiversityPolicy } from '../security/ip-diversity';
 import { endpointKey } from '../transport/transport';
 import { Bucket } from './bucket';
 import { closestInBuckets } from './closest-in-buckets';
 import type { Contact } from './contact';
+import { IpAdmissionGate, type IpAdmissionStats } from './ip-admission';
 import { addRttSample, createEntry, idKey, type MutableEntry, type RoutingEntry } from './routing-entry';
 
 export type { RoutingEntry } from './routing-entry';
+export type { IpAdmissionStats } from './ip-admission';
 
-export type ObserveOutcome = 'added' | 'updated' | 'cached' | 'replaced_same_address' | 'ignored_self';
+/**
+ * 'refused_ip_diversity': the IP-diversity policy refused the contact at this address. A newcomer is
+ * neither live nor cached (any spare it had is dropped); a known entry that moved keeps its old address,
+ * untouched. `removed`/`promoted` may still be set: another ID's claim to the address was given up.
+ */
+export type ObserveOutcome =
+  | 'added'
+  | 'updated'
+  | 'cached'
+  | 'replaced_same_address'
+  | 'ignored_self'
+  | 'refused_ip_diversity';
 
 export interface ObserveResult {
   outcome: ObserveOutcome;
+  /** Why the IP-diversity policy refused the contact (outcome 'refused_ip_diversity'). */
+  reason?: IpAdmissionRefusal;
   /** The newcomer's live entry when it is in the table (added, updated, or replaced and admitted). */
   entry?: RoutingEntry;
   /** The entry removed because the newcomer now answers at its address. */
@@ -32,6 +48,12 @@ export interface RoutingTableOptions {
   replacementCacheSize?: number;
   maxFailures?: number;
   recentlySeenMs?: number;
+  /**
+   * Limits on entries per address group (Sybil/eclipse resistance). The table owns its counts: it
+   * resets them at construction and reports every live entry that comes, goes or moves. Omitted,
+   * addresses are not limited.
+   */
+  ipDiversity?: IpDiversityPolicy;
 }
 
 export interface BucketInfo {
@@ -64,6 +86,7 @@ export class RoutingTable {
   private readonly replacementCacheSize: number;
   private readonly maxFailures: number;
   private readonly recentlySeenMs: number;
+  private readonly ipAdmission: IpAdmissionGate;
   /** Leaves of the prefix trie in prefix order; together they cover the ID space exactly once. */
   private buckets: Bucket[];
   private readonly live = new Map<string, MutableEntry>();
@@ -89,6 +112,7 @@ export class RoutingTable {
     this.maxFailures = positiveInteger('maxFailures', options.maxFailures ?? DEFAULTS.maxFailures, 1);
     this.recentlySeenMs = options.recentlySeenMs ?? DEFAULTS.recentlySeenMs;
     if (!(this.recentlySeenMs >= 0)) throw new KademliaError('recentlySeenMs must be >= 0', 'CONFIG_INVALID');
+    this.ipAdmission = new IpAdmissionGate(options.ipDiversity);
     this.buckets = [
       Bucket.root({
         capacity: this.k,
@@ -114,20 +138,14 @@ export class RoutingTable {
     if (cachedHolder && !idEquals(cachedHolder.id, contact.id)) this.dropCached(cachedHolder);
 
     const existing = this.live.get(idKey(contact.id));
-    let result: ObserveResult;
-    if (existing) {
-      this.refresh(existing, contact, now, info?.rttMs);
-      const bucket = this.bucketFor(existing.id);
-      bucket.markSeen(existing);
-      bucket.lastChanged = now;
-      result = { outcome: 'updated', entry: existing };
-    } else {
-      result = this.insert(contact, now, info?.rttMs);
-    }
+    const result = existing
+      ? this.update(existing, contact, now, info?.rttMs)
+      : this.insert(contact, now, info?.rttMs);
     if (!removed) return result;
     const bucket = this.bucketFor(removed.id);
     const [promoted] = this.promoteInto(bucket);
-    return { ...result, outcome: 'replaced_same_address', removed, ...(promoted && { promoted }) };
+    const outcome = result.outcome === 'refused_ip_diversity' ? result.outcome : 'replaced_same_address';
+    return { ...result, outcome, removed, ...(promoted && { promoted }) };
   }
 
   /**
@@ -216,6 +234,11 @@ export class RoutingTable {
     this.bucketFor(target).lastTouched = this.now();
   }
 
+  /** Refusal counters and tracked groups of the IP-diversity policy; undefined when the table has none. */
+  ipDiversityStats(): IpAdmissionStats | undefined {
+    return this.ipAdmission.stats();
+  }
+
   /**
    * Random target IDs, one per bucket idle (no change and no touch) for at least maxIdleMs. Changes
    * nothing: the node runs the lookups, and their touch() makes the buckets fresh again.
@@ -227,9 +250,32 @@ export class RoutingTable {
       .map((b) => b.randomIdInRange());
   }
 
+  /** A live entry proved itself again; a new host must pass the IP-diversity limits first. */
+  private update(
+    entry: MutableEntry,
+    contact: Contact,
+    now: number,
+    rttMs: number | undefined,
+  ): ObserveResult {
+    const bucket = this.bucketFor(entry.id);
+    // Refused, the entry is left untouched: the proof came from an address we do not record, so it says
+    // nothing about the recorded one, and an entry unreachable there must still fail its way out.
+    const refusal =
+      entry.host === contact.host ? undefined : this.ipAdmission.checkMove(entry, contact.host, bucket);
+    if (refusal) return { outcome: 'refused_ip_diversity', reason: refusal };
+    this.refresh(entry, contact, now, rttMs);
+    bucket.markSeen(entry);
+    bucket.lastChanged = now;
+    return { outcome: 'updated', entry };
+  }
+
   private insert(contact: Contact, now: number, rttMs: number | undefined): ObserveResult {
     const key = idKey(contact.id);
     const spare = this.cached.get(key);
+    // Whole-table limits before anything splits: a swarm from one group near our ID must not deepen
+    // the trie for contacts that will not be kept.
+    const early = this.ipAdmission.checkTable(contact.host);
+    if (early) return this.refuse(early, spare);
     if (spare) this.refresh(spare, contact, now, rttMs);
     let index = this.indexFor(contact.id);
     while (this.buckets[index].isFull() && this.canSplit(this.buckets[index])) {
@@ -239,6 +285,9 @@ export class RoutingTable {
     const bucket = this.buckets[index];
 
     if (!bucket.isFull()) {
+      // Again with the bucket's peers, and the table's counts as the split's promotions left them.
+      const refusal = this.ipAdmission.checkLive(contact.host, bucket);
+      if (refusal) return this.refuse(refusal, spare);
       let entry: MutableEntry;
       if (spare) {
         bucket.removeReplacement(spare);
@@ -253,6 +302,8 @@ export class RoutingTable {
       return { outcome: 'added', entry };
     }
 
+    const refusal = this.ipAdmission.checkCache(contact.host, bucket, spare);
+    if (refusal) return this.refuse(refusal, spare);
     const entry = spare ?? createEntry(contact, now, rttMs);
     this.indexCached(entry);
     for (const dropped of bucket.cacheReplacement(entry)) this.unindexCached(dropped);
@@ -261,6 +312,15 @@ export class RoutingTable {
     return oldest && now - oldest.lastSeen >= this.recentlySeenMs
       ? { outcome: 'cached', pingCandidate: oldest }
       : { outcome: 'cached' };
+  }
+
+  /**
+   * A contact the IP-diversity policy refused does not keep a cache slot either: it would only be passed
+   * over at promotion, and one group could otherwise flush every admissible spare out of the cache.
+   */
+  private refuse(reason: IpAdmissionRefusal, spare: MutableEntry | undefined): ObserveResult {
+    if (spare) this.dropCached(spare);
+    return { outcome: 'refused_ip_diversity', reason };
   }
 
   /** It proved itself again: fresh lastSeen, no failures, new RTT sample, current address. */
@@ -272,6 +332,7 @@ export class RoutingTable {
     const isLive = this.live.get(idKey(entry.id)) === entry;
     const index = isLive ? this.liveByEndpoint : this.cachedByEndpoint;
     if (index.get(endpointKey(entry)) === entry) index.delete(endpointKey(entry));
+    if (isLive) this.ipAdmission.moved(entry.host, contact.host);
     entry.host = contact.host;
     entry.port = contact.port;
     index.set(endpointKey(entry), entry);
@@ -289,12 +350,18 @@ export class RoutingTable {
     for (const half of halves) this.promoteInto(half);
   }
 
-  /** Fills free live slots of a bucket from its replacement cache. */
+  /**
+   * Fills free live slots of a bucket from its replacement cache, freshest first. Each candidate is
+   * checked against the IP-diversity limits as they are now, after the ones promoted before it.
+   */
   private promoteInto(bucket: Bucket): MutableEntry[] {
-    const promoted = bucket.promoteReplacements();
-    for (const entry of promoted) {
+    const promoted: MutableEntry[] = [];
+    for (let entry = bucket.takePromotionCandidate(); entry; entry = bucket.takePromotionCandidate()) {
       this.unindexCached(entry);
+      if (!this.ipAdmission.admitsPromotion(entry, bucket)) continue;
+      bucket.addLive(entry);
       this.indexLive(entry);
+      promoted.push(entry);
     }
     if (promoted.length > 0) bucket.lastChanged = this.now();
     return promoted;
@@ -307,6 +374,7 @@ export class RoutingTable {
     this.live.delete(idKey(entry.id));
     const address = endpointKey(entry);
     if (this.liveByEndpoint.get(address) === entry) this.liveByEndpoint.delete(address);
+    this.ipAdmission.removed(entry);
   }
 
   private dropCached(entry: MutableEntry): void {
@@ -317,6 +385,7 @@ export class RoutingTable {
   private indexLive(entry: MutableEntry): void {
     this.live.set(idKey(entry.id), entry);
     this.liveByEndpoint.set(endpointKey(entry), entry);
+    this.ipAdmission.added(entry);
   }
 
   private indexCached(entry: MutableEntry): void {
