@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { nodeIdFromPublicKey } from './key-id';
@@ -14,9 +14,9 @@ export interface Identity {
 
 const IDENTITY_FILE_VERSION = 1;
 
+/** A fresh identity. Built from random bytes, not generateKeyPairSync: see crypto/x25519.ts (a Node 20 deadlock). */
 export function generateIdentity(): Identity {
-  const { privateKey, publicKey } = generateKeyPairSync('x25519');
-  return identityFromKeys(privateKey, publicKey);
+  return identityFromPrivateKey(new Uint8Array(randomBytes(32)));
 }
 
 /** Rebuilds an identity from the raw 32-byte private scalar (e.g. read from a Kubernetes Secret). */

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { KademliaError } from '../errors';
 
 /** Raw Ed25519 sizes (RFC 8032): 32-byte seeds and public keys, 64-byte signatures. */
@@ -16,8 +16,9 @@ export interface SigningKeyPair {
   readonly privateKey: KeyObject;
 }
 
+/** A fresh key pair from a random seed; not generateKeyPairSync, which can deadlock on Node 20 (crypto/x25519.ts). */
 export function generateSigningKeyPair(): SigningKeyPair {
-  return signingKeyPairFrom(generateKeyPairSync('ed25519').privateKey);
+  return signingKeyPairFromSeed(new Uint8Array(randomBytes(ED25519_SEED_BYTES)));
 }
 
 /** Rebuilds a key pair from its 32-byte seed (RFC 8032's "private key"), e.g. read from a secret store. */

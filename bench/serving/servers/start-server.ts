@@ -1,0 +1,72 @@
+import { createSocket } from 'node:dgram';
+import DHT from 'dht-rpc';
+import { KademliaDHT } from '../../../libs/kademlia/src';
+import { destroy, listen, loadBittorrentDht } from '../../peers/bittorrent-dht-types';
+import { freeUdpPort } from '../../peers/dht-rpc-network';
+import { kadfleetSessions, type ServerAddress, type ServingImplementation } from '../implementations';
+
+/** A running server: where it listens, how many contacts its routing table holds, how to stop it. */
+export interface RunningServer {
+  address: ServerAddress;
+  tableSize(): number;
+  close(): Promise<void>;
+}
+
+export async function startServer(
+  implementation: ServingImplementation,
+  host: string,
+): Promise<RunningServer> {
+  const sessions = kadfleetSessions(implementation);
+  if (sessions) return startKadfleet(host, sessions);
+  if (implementation === 'dht-rpc') return startDhtRpc(host);
+  if (implementation === 'bittorrent-dht') return startBittorrentDht(host);
+  return startEcho(host);
+}
+
+/** A kadfleet node with default options (apart from the session layer under test); helpers fill its table. */
+async function startKadfleet(host: string, sessions: 'encrypted' | 'plaintext'): Promise<RunningServer> {
+  const node = new KademliaDHT({ bindAddress: host, bindPort: 0, sessions });
+  await node.start([]);
+  return {
+    address: { ...node.address(), host, publicKeyHex: Buffer.from(node.publicKey).toString('hex') },
+    tableSize: () => node.stats().tableSize,
+    close: () => node.stop(),
+  };
+}
+
+/** dht-rpc's bootstrapper: persistent and not firewalled from the start, as a public server is. */
+async function startDhtRpc(host: string): Promise<RunningServer> {
+  const node = DHT.bootstrapper(await freeUdpPort(host), host, { host });
+  await node.fullyBootstrapped();
+  return {
+    address: { host, port: node.address().port },
+    tableSize: () => node.toArray().length,
+    close: () => node.destroy(),
+  };
+}
+
+async function startBittorrentDht(host: string): Promise<RunningServer> {
+  const Dht = await loadBittorrentDht();
+  const node = new Dht({ bootstrap: false });
+  node.on('error', () => undefined);
+  node.on('warning', () => undefined);
+  await listen(node, host);
+  return {
+    address: { host, port: node.address().port },
+    tableSize: () => node.nodes.count(),
+    close: () => destroy(node),
+  };
+}
+
+/** The machine's ceiling: a UDP socket that sends every datagram straight back, doing nothing else. */
+async function startEcho(host: string): Promise<RunningServer> {
+  const socket = createSocket('udp4');
+  socket.on('message', (message, remote) => socket.send(message, remote.port, remote.address));
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.bind(0, host, () => resolve()));
+  return {
+    address: { host, port: socket.address().port },
+    tableSize: () => 0,
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}
