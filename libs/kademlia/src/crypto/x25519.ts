@@ -1,10 +1,4 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  diffieHellman,
-  randomBytes,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, createPublicKey, diffieHellman, randomBytes, type KeyObject } from 'node:crypto';
 
 export const X25519_KEY_BYTES = 32;
 
