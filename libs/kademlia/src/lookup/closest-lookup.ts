@@ -20,6 +20,21 @@ export interface LookupOptions {
   readonly localId?: NodeId;
   /** Milliseconds, for stats.durationMs only; the lookup never sets timers. */
   readonly now?: () => number;
+  /** Ownership shared with other lookups (DisjointLookup's paths); without it every node is ours to ask. */
+  readonly claims?: LookupClaims;
+}
+
+/**
+ * Lets several lookups split the nodes between them, each node asked by one lookup only. A node owned
+ * elsewhere is, to this lookup, as if it had failed: skipped when learned, marked `failed` when found
+ * unqueried (the claim may come after this lookup learned it), never asked nor returned, and never
+ * counted in stats.failures.
+ */
+export interface LookupClaims {
+  /** True when another lookup has claimed `id`. */
+  isForeign(id: NodeId): boolean;
+  /** Called for each contact nextRequests() hands out, so the others leave it alone. */
+  claim(id: NodeId): void;
 }
 
 export type LookupFinishReason = 'converged' | 'exhausted' | 'budget';
@@ -63,6 +78,7 @@ export class ClosestLookup {
   private readonly alpha: number;
   private readonly maxRpcs: number;
   private readonly localId: NodeId | undefined;
+  private readonly claims: LookupClaims | undefined;
   private readonly now: (() => number) | undefined;
   private readonly startedAt: number | undefined;
   private readonly candidates: CandidateList;
@@ -88,6 +104,7 @@ export class ClosestLookup {
     if (!(this.maxRpcs === Infinity || (Number.isInteger(this.maxRpcs) && this.maxRpcs >= 0)))
       throw invalid(`maxRpcs must be a non-negative integer or Infinity, got ${this.maxRpcs}`);
     this.localId = options.localId;
+    this.claims = options.claims;
     this.now = options.now;
     this.startedAt = options.now?.();
     this.candidates = new CandidateList({ target: this.target, maxUnqueried });
@@ -124,13 +141,16 @@ export class ClosestLookup {
     for (const candidate of this.candidates) {
       if (answeredNearer >= this.k || active >= this.alpha || this.counters.requests >= this.maxRpcs) break;
       if (candidate.state === 'responded') answeredNearer++;
-      else if (candidate.state === 'unqueried') {
+      else if (candidate.state === 'unqueried' && !this.dropIfForeign(candidate)) {
+        this.claims?.claim(candidate.contact.id);
         this.candidates.setState(candidate, 'inFlight');
         this.counters.requests++;
         active++;
         out.push(candidate.contact);
       }
     }
+    // Skipping nodes owned elsewhere may have left nothing nearer to ask.
+    if (this.claims) this.checkFinished();
     return out;
   }
 
@@ -183,15 +203,28 @@ export class ClosestLookup {
   private learn(contact: Contact, hop: number): void {
     if (!contact || !isNodeId(contact.id)) return;
     if (this.localId && idEquals(contact.id, this.localId)) return;
+    if (this.claims?.isForeign(contact.id)) return;
     this.candidates.add(contact, hop);
   }
 
-  private checkFinished(): void {
+  /** Marks an unqueried candidate owned elsewhere as out of reach (failed, but not counted as a failure). */
+  private dropIfForeign(candidate: Candidate): boolean {
+    if (!this.claims?.isForeign(candidate.contact.id)) return false;
+    this.candidates.setState(candidate, 'failed');
+    return true;
+  }
+
+  /**
+   * Re-evaluates convergence. Events do it themselves; with shared claims the owner calls it after other
+   * lookups' requests, because their claims can finish this one without an event of its own.
+   */
+  checkFinished(): void {
     if (this.reason) return;
     let answered = 0;
     for (const candidate of this.candidates) {
       if (answered >= this.k) break;
       if (candidate.state === 'responded') answered++;
+      else if (candidate.state === 'unqueried' && this.dropIfForeign(candidate)) continue;
       else if (candidate.state !== 'failed') return this.checkBudget();
     }
     this.finish(answered === 0 ? 'exhausted' : 'converged');

@@ -2,11 +2,16 @@ import { DEFAULTS } from '../config/defaults';
 import { KademliaError } from '../errors';
 import { compareDistance, idEquals, isNodeId, type NodeId } from '../id/node-id';
 import type { Contact } from '../routing/contact';
-import type { LookupFinishReason, LookupOptions, LookupStats } from './closest-lookup';
-import { DisjointPath, PathClaims } from './disjoint-path';
+import {
+  ClosestLookup,
+  type LookupFinishReason,
+  type LookupOptions,
+  type LookupStats,
+} from './closest-lookup';
+import { PathClaims } from './disjoint-path';
 import type { LookupStateMachine } from './lookup-state-machine';
 
-export interface DisjointLookupOptions extends LookupOptions {
+export interface DisjointLookupOptions extends Omit<LookupOptions, 'claims'> {
   /** d, the number of disjoint paths (1 behaves like ClosestLookup). */
   readonly paths?: number;
   // alpha and maxRpcs (from LookupOptions) apply to each path: the whole lookup sends at most d × maxRpcs.
@@ -17,7 +22,7 @@ export interface DisjointLookupOptions extends LookupOptions {
  *
  * - Seeds (deduplicated, without `localId`) are sorted by distance and dealt round-robin over d paths,
  *   so each path starts from a share of the near ones.
- * - Each path is ClosestLookup's iteration over its own candidates, with its own alpha and RPC budget,
+ * - Each path is a ClosestLookup over its own candidates, with its own alpha and RPC budget,
  *   learning only from the nodes it asked. The paths share one claims registry: a node is asked by the
  *   first path that wants it and by no other, so every queried node belongs to exactly one path. A few
  *   malicious nodes can then spoil only the paths that meet them; the others keep honest views.
@@ -34,7 +39,7 @@ export interface DisjointLookupOptions extends LookupOptions {
 export class DisjointLookup implements LookupStateMachine {
   readonly target: NodeId;
   private readonly k: number;
-  private readonly paths: DisjointPath[] = [];
+  private readonly paths: ClosestLookup[] = [];
   private readonly claims = new PathClaims();
   private readonly now: (() => number) | undefined;
   private readonly startedAt: number | undefined;
@@ -68,8 +73,7 @@ export class DisjointLookup implements LookupStateMachine {
     });
     for (let index = 0; index < d; index++) {
       this.paths.push(
-        new DisjointPath({
-          index,
+        new ClosestLookup({
           target: this.target,
           seeds: shares[index],
           k: this.k,
@@ -77,7 +81,7 @@ export class DisjointLookup implements LookupStateMachine {
           maxRpcs,
           maxUnqueried,
           localId: options.localId,
-          claims: this.claims,
+          claims: this.claims.forPath(index),
         }),
       );
     }
@@ -158,7 +162,7 @@ export class DisjointLookup implements LookupStateMachine {
     return isNodeId(id) ? this.claims.ownerOf(id) : undefined;
   }
 
-  private pathAsking(id: NodeId): DisjointPath | undefined {
+  private pathAsking(id: NodeId): ClosestLookup | undefined {
     if (this.reason) return undefined;
     const owner = this.pathOf(id);
     return owner === undefined ? undefined : this.paths[owner];
