@@ -7,8 +7,8 @@ import { RpcEngine } from '../rpc/rpc-engine';
 import { PeerTimeouts } from '../rpc/rtt-estimator';
 import { VirtualClock } from '../sim/virtual-clock';
 import { MemoryNetwork } from '../transport/memory-network';
-import type { DatagramTransport, Endpoint, PacketHandler } from '../transport/transport';
-import { emptyTransportStats, type TransportStats } from '../transport/transport-stats';
+import { LinkedTransport } from '../transport/test/linked-transport';
+import type { Endpoint } from '../transport/transport';
 import { MessageType, type NodesMessage, type PongMessage } from '../wire/messages';
 import { packNodes } from '../wire/nodes-packing';
 import { EncryptedSessionLayer } from './encrypted-session';
@@ -83,41 +83,14 @@ describe('RpcEngine over EncryptedSessionLayer', () => {
   });
 });
 
-/** Synchronous loopback transports: the benchmark measures crypto and bookkeeping, not timers. */
-class DirectTransport implements DatagramTransport {
-  private handler: PacketHandler = () => undefined;
-  constructor(
-    private readonly endpoint: Endpoint,
-    private readonly hub: Map<number, DirectTransport>,
-  ) {
-    hub.set(endpoint.port, this);
-  }
-  async listen(): Promise<void> {}
-  send(packet: Uint8Array, to: Endpoint): void {
-    this.hub.get(to.port)?.handler(packet, this.endpoint);
-  }
-  onPacket(handler: PacketHandler): void {
-    this.handler = handler;
-  }
-  address(): Endpoint {
-    return this.endpoint;
-  }
-  addresses(): Endpoint[] {
-    return [this.endpoint];
-  }
-  async close(): Promise<void> {}
-  stats(): TransportStats {
-    return emptyTransportStats();
-  }
-}
-
 describe('EncryptedSessionLayer micro-benchmark (reported, not asserted)', () => {
   it('measures seal+open of a 200-byte DATA packet and full handshakes per second', () => {
     const clock = new VirtualClock();
-    const hub = new Map<number, DirectTransport>();
+    // Synchronous loopback transports: the benchmark measures crypto and bookkeeping, not timers.
+    const bind = LinkedTransport.hub();
     const server: Identity = generateIdentity();
     const serverLayer = new EncryptedSessionLayer({
-      transport: new DirectTransport({ host: '10.9.0.1', port: 1 }, hub),
+      transport: bind({ host: '10.9.0.1', port: 1 }),
       identity: server,
       clock,
       cookieMode: 'never',
@@ -127,7 +100,7 @@ describe('EncryptedSessionLayer micro-benchmark (reported, not asserted)', () =>
     );
     const clients = Array.from({ length: 150 }, (_, i) => {
       const layer = new EncryptedSessionLayer({
-        transport: new DirectTransport({ host: '10.9.1.1', port: 100 + i }, hub),
+        transport: bind({ host: '10.9.1.1', port: 100 + i }),
         identity: generateIdentity(),
         clock,
       });

@@ -1,52 +1,11 @@
 import { generateIdentity, type Identity } from '../id/identity';
 import { idToHex } from '../id/node-id';
-import type { DatagramTransport, Endpoint, PacketHandler } from '../transport/transport';
-import { emptyTransportStats, type TransportStats } from '../transport/transport-stats';
+import { LinkedTransport } from '../transport/test/linked-transport';
 import { PLAIN_HEADER_BYTES, PlaintextSessionLayer } from './plaintext-session';
 import type { InboundPayload, SessionDropReason } from './session-layer';
 
-/** Two in-memory endpoints that deliver synchronously to each other; enough to exercise one layer. */
-class FakeTransport implements DatagramTransport {
-  peer?: FakeTransport;
-  readonly sent: Uint8Array[] = [];
-  private handler: PacketHandler = () => undefined;
-
-  constructor(private readonly endpoint: Endpoint) {}
-
-  static pair(): [FakeTransport, FakeTransport] {
-    const a = new FakeTransport({ host: '10.0.0.1', port: 1001 });
-    const b = new FakeTransport({ host: '2001:db8::2', port: 1002 });
-    a.peer = b;
-    b.peer = a;
-    return [a, b];
-  }
-
-  async listen(): Promise<void> {}
-  send(packet: Uint8Array): void {
-    this.sent.push(packet);
-    this.peer?.deliver(packet, this.endpoint);
-  }
-  onPacket(handler: PacketHandler): void {
-    this.handler = handler;
-  }
-  address(): Endpoint {
-    return this.endpoint;
-  }
-  addresses(): Endpoint[] {
-    return [this.endpoint];
-  }
-  async close(): Promise<void> {}
-  stats(): TransportStats {
-    return emptyTransportStats();
-  }
-  /** What the socket would do on an incoming datagram: call the handler, uncaught errors and all. */
-  deliver(packet: Uint8Array, from: Endpoint): void {
-    this.handler(packet, from);
-  }
-}
-
 interface Side {
-  transport: FakeTransport;
+  transport: LinkedTransport;
   identity: Identity;
   layer: PlaintextSessionLayer;
   received: InboundPayload[];
@@ -54,7 +13,7 @@ interface Side {
 }
 
 function side(
-  transport: FakeTransport,
+  transport: LinkedTransport,
   options: { clientMode?: boolean; maxPacketBytes?: number } = {},
 ): Side {
   const identity = generateIdentity();
@@ -66,7 +25,10 @@ function side(
 }
 
 function connected(options: { aClientMode?: boolean } = {}): [Side, Side] {
-  const [ta, tb] = FakeTransport.pair();
+  const [ta, tb] = LinkedTransport.pair(
+    { host: '10.0.0.1', port: 1001 },
+    { host: '2001:db8::2', port: 1002 },
+  );
   return [side(ta, { clientMode: options.aClientMode }), side(tb)];
 }
 
@@ -177,7 +139,10 @@ describe('PlaintextSessionLayer', () => {
   });
 
   it('honours a smaller maxPacketBytes and refuses one that leaves no room for a payload', () => {
-    const [ta, tb] = FakeTransport.pair();
+    const [ta, tb] = LinkedTransport.pair(
+      { host: '10.0.0.1', port: 1001 },
+      { host: '2001:db8::2', port: 1002 },
+    );
     const small = side(ta, { maxPacketBytes: 100 });
     side(tb);
     expect(small.layer.maxPayloadBytes).toBe(100 - PLAIN_HEADER_BYTES);

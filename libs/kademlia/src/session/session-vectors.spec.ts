@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { x25519KeyPairFromPrivate, type X25519KeyPair } from '../crypto/x25519';
 import { identityFromPrivateKey } from '../id/identity';
 import { VirtualClock } from '../sim/virtual-clock';
-import type { DatagramTransport, Endpoint, PacketHandler } from '../transport/transport';
-import { emptyTransportStats, type TransportStats } from '../transport/transport-stats';
+import { LinkedTransport } from '../transport/test/linked-transport';
 import { EncryptedSessionLayer } from './encrypted-session';
 import { decodeInit } from './encrypted-packets';
 import { nodeHandshakeCrypto, ResponderHandshake, type HandshakeCrypto } from './handshake';
@@ -22,34 +21,6 @@ const protocolDoc = existsSync(docPath) ? readFileSync(docPath, 'utf8') : '';
 
 type Inputs = typeof vectors.inputs;
 
-/** Synchronous wire between exactly two endpoints that records every packet. */
-class CaptureTransport implements DatagramTransport {
-  peer?: CaptureTransport;
-  handler: PacketHandler = () => undefined;
-  constructor(
-    private readonly endpoint: Endpoint,
-    private readonly log: Uint8Array[],
-  ) {}
-  async listen(): Promise<void> {}
-  send(packet: Uint8Array): void {
-    this.log.push(new Uint8Array(packet));
-    this.peer?.handler(packet, this.endpoint);
-  }
-  onPacket(handler: PacketHandler): void {
-    this.handler = handler;
-  }
-  address(): Endpoint {
-    return this.endpoint;
-  }
-  addresses(): Endpoint[] {
-    return [this.endpoint];
-  }
-  async close(): Promise<void> {}
-  stats(): TransportStats {
-    return emptyTransportStats();
-  }
-}
-
 function fixedEphemeral(key: X25519KeyPair): HandshakeCrypto {
   return { dh: nodeHandshakeCrypto.dh, generateEphemeral: () => key };
 }
@@ -60,10 +31,7 @@ function runExchange(inputs: Inputs) {
   const log: Uint8Array[] = [];
   const initiatorAt = { host: '192.0.2.1', port: 6881 };
   const responderAt = { host: '192.0.2.2', port: 6881 };
-  const ta = new CaptureTransport(initiatorAt, log);
-  const tb = new CaptureTransport(responderAt, log);
-  ta.peer = tb;
-  tb.peer = ta;
+  const [ta, tb] = LinkedTransport.pair(initiatorAt, responderAt, log);
   const initiatorIdentity = identityFromPrivateKey(fromHex(inputs.initiatorStaticPrivate));
   const responderIdentity = identityFromPrivateKey(fromHex(inputs.responderStaticPrivate));
   const initiatorEphemeral = x25519KeyPairFromPrivate(fromHex(inputs.initiatorEphemeralPrivate));
