@@ -23,6 +23,7 @@ module.exports = {
         '<rootDir>/libs/**/*.spec.ts',
         '<rootDir>/services/**/*.spec.ts',
         '<rootDir>/bench/**/*.spec.ts',
+        '<rootDir>/tools/**/*.spec.ts',
       ],
     },
     { ...shared, displayName: 'network', testMatch: ['<rootDir>/test/**/*.test.ts'] },

@@ -22,6 +22,8 @@ export interface MemoryMeasurement {
   readonly externalBytes: number;
   readonly bytesPerEntry: number;
   readonly fillMs: number;
+  /** Figures the structure's probe measured after the memory reading (e.g. closestMicros). */
+  readonly probes?: Record<string, number>;
 }
 
 function settledUsage(): { heap: number; external: number } {
@@ -45,7 +47,7 @@ async function main(): Promise<void> {
   const filler = await structure.prepare(requestedEntries);
   const before = settledUsage();
   const startedAt = performance.now();
-  const { entries, keep } = await filler.fill();
+  const { entries, keep, probe } = await filler.fill();
   const fillMs = performance.now() - startedAt;
   const after = settledUsage();
   const heapBytes = after.heap - before.heap;
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
     externalBytes,
     bytesPerEntry: (heapBytes + externalBytes) / entries,
     fillMs,
+    probes: probe?.(),
   };
   emit({ type: 'result', ...measurement });
   // Read after the second measurement, so the entries cannot be collected before it.

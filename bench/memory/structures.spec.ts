@@ -14,10 +14,11 @@ describe('memory benchmark structures', () => {
     },
   );
 
-  it('reports the bootstrap buffer as not built, with its target, rather than a number', () => {
+  it('measures the bootstrap buffer against its 64-byte target and probes closest()', async () => {
     const buffer = structureNamed('kadfleet-bootstrap-buffer');
-    expect(buffer.prepare).toBeUndefined();
     expect(buffer.targetBytesPerEntry).toBe(64);
+    const { probe } = await buffer.prepare!(1_000).then((filler) => filler.fill());
+    expect(probe?.().closestReturned).toBe(20);
   });
 
   it('places each generated ID in the distance range it is meant for', () => {

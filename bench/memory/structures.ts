@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { KademliaDHT, MemoryNetwork, VirtualClock } from '../../libs/kademlia/src';
+import { ContactBuffer } from '../../libs/kademlia/src/bootstrap/contact-buffer';
 import { createRandom } from '../../libs/kademlia/src/sim/random';
 import { routingTableOf } from '../scale/table-access';
 import {
@@ -15,7 +16,7 @@ import {
  * The structures whose bytes per entry the memory benchmark measures. Each is measured in a fresh child process
  * (started with --expose-gc): prepare() builds everything that is not an entry (nodes, empty tables) and the heap
  * is measured; fill() adds the entries and the heap is measured again; the difference over the entry count is
- * the figure. Adding a structure (the bootstrap buffer, once it exists) is one more object in STRUCTURES.
+ * the figure. Adding a structure is one more object in STRUCTURES.
  */
 export interface MemoryStructure {
   readonly name: string;
@@ -29,8 +30,11 @@ export interface MemoryStructure {
 }
 
 export interface Filler {
-  /** Adds the entries; returns how many the structure holds afterwards, and anything that must stay alive. */
-  fill(): Promise<{ entries: number; keep: unknown }>;
+  /**
+   * Adds the entries; returns how many the structure holds afterwards, anything that must stay alive, and
+   * optionally a probe the worker runs after the memory reading (speed figures for the report, e.g. query µs).
+   */
+  fill(): Promise<{ entries: number; keep: unknown; probe?: () => Record<string, number> }>;
 }
 
 const SEED = 0x6d656d;
@@ -78,13 +82,63 @@ const kadfleetRoutingTable: MemoryStructure = {
   },
 };
 
-/** The bootstrap role's compact contact buffer (bootstrap issue): not written yet. */
+/**
+ * The bootstrap role's compact contact buffer at full capacity (capacity = entries, allocated inside fill() so
+ * the preallocated arrays count): every entry offered and verified, as the role does. After the memory reading
+ * the probe times closest(target, 20) over random targets: the FIND_NODE path of a bootstrap node.
+ */
 const kadfleetBootstrapBuffer: MemoryStructure = {
   name: 'kadfleet-bootstrap-buffer',
   label: 'kadfleet bootstrap buffer',
-  entry: 'one verified contact in the bootstrap role’s compact buffer',
+  entry:
+    'one verified IPv4 contact in the bootstrap role’s ContactBuffer (ID, public key, address, port, status ' +
+    'word in a 62-byte record; address-limit counters; staging area), buffer at full capacity',
   targetBytesPerEntry: 64,
+  async prepare(entries) {
+    const random = createRandom(SEED);
+    let nowMs = 0;
+    // Warm-up (compiled code, module state) so fixed costs are not charged to entries, as for the other rows.
+    fillBuffer(new ContactBuffer({ capacity: 2_000, now: () => nowMs, seed: SEED }), 2_000, createRandom(1));
+    return {
+      async fill() {
+        const buffer = new ContactBuffer({ capacity: entries, now: () => nowMs, seed: SEED });
+        fillBuffer(buffer, entries, random, () => (nowMs += 1_000));
+        return {
+          entries: buffer.stats().verified,
+          keep: buffer,
+          probe: () => timeClosest(buffer, random),
+        };
+      },
+    };
+  },
 };
+
+function fillBuffer(buffer: ContactBuffer, entries: number, random: () => number, tick?: () => void): void {
+  for (let i = 0; i < entries; i++) {
+    // A distinct /24 per entry (11.0.0.1, 11.0.1.1, ...): no address limit refuses any.
+    const ip = 0x0b00_0001 + i * 256;
+    const contact = {
+      id: seededBytes(random, 20),
+      publicKey: seededBytes(random, 32),
+      host: `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.1`,
+      port: 6881,
+    };
+    buffer.offer(contact);
+    buffer.markVerified(contact);
+    if ((i & 0xffff) === 0) tick?.();
+  }
+}
+
+/** Mean µs of closest(target, 20) over random targets, after a warm-up. Bench output only, never a test. */
+function timeClosest(buffer: ContactBuffer, random: () => number): Record<string, number> {
+  const targets = Array.from({ length: 2_000 }, () => seededBytes(random, 20));
+  for (const target of targets.slice(0, 500)) buffer.closest(target, 20);
+  const startedAt = performance.now();
+  let returned = 0;
+  for (const target of targets) returned += buffer.closest(target, 20).length;
+  const closestMicros = ((performance.now() - startedAt) * 1000) / targets.length;
+  return { closestMicros, closestReturned: returned / targets.length };
+}
 
 /** dht-rpc 6's table: kademlia-routing-table rows holding the node objects dht-rpc creates for every peer. */
 const dhtRpcRoutingTable: MemoryStructure = {

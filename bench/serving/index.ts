@@ -10,6 +10,12 @@ import {
   type ServerAddress,
   type ServingImplementation,
 } from './implementations';
+import {
+  HANDSHAKE_SCENARIO,
+  handshakeFigures,
+  handshakeNote,
+  type ServingScenario,
+} from './handshake-scenario';
 import type { LoadArgs } from './load-process';
 import type { WindowReport } from './load-window';
 
@@ -59,13 +65,33 @@ export const servingSection: BenchSection = async (ctx) => {
     );
     results.push(outcome);
   }
+  // Beside the steady-session rows: the same server, every request a full handshake from a new identity.
+  const handshakeOutcome = await measureWithRetry({
+    ctx,
+    implementation: 'kadfleet-encrypted',
+    index: 2 * SERVING_IMPLEMENTATIONS.length,
+    plan,
+    scenario: HANDSHAKE_SCENARIO,
+  });
+  const handshake = 'error' in handshakeOutcome ? undefined : handshakeOutcome;
+  const figures = handshake
+    ? handshakeFigures(
+        handshake,
+        results.find((r) => r.implementation === 'kadfleet-encrypted'),
+      )
+    : undefined;
+  if (figures) ctx.log(`serving: ${handshakeNote(figures)}`);
   return {
     name: 'serving',
-    table: servingTable(results),
-    data: { plan, results, failures },
+    table: servingTable(handshake ? [...results, handshake] : results),
+    data: { plan, results, handshake: handshake && { ...handshake, ...figures }, failures },
     notes: [
       ...servingNotes(results),
+      ...(figures ? [handshakeNote(figures)] : []),
       ...failures.map((f) => `${SERVING_LABELS[f.implementation]}: no figures (${f.error}).`),
+      ...('error' in handshakeOutcome
+        ? [`${HANDSHAKE_SCENARIO.label}: no figures (${handshakeOutcome.error}).`]
+        : []),
     ],
   };
 };
@@ -76,12 +102,12 @@ async function measureWithRetry(input: {
   implementation: ServingImplementation;
   index: number;
   plan: typeof FULL;
+  scenario?: ServingScenario;
 }): Promise<ServingResult | { error: string }> {
   let error = '';
   for (let attempt = 0; attempt < 2; attempt++) {
-    input.ctx.log(
-      `serving: ${SERVING_LABELS[input.implementation]}${attempt > 0 ? ' (second attempt)' : ''} ...`,
-    );
+    const label = input.scenario?.label ?? SERVING_LABELS[input.implementation];
+    input.ctx.log(`serving: ${label}${attempt > 0 ? ' (second attempt)' : ''} ...`);
     try {
       return await measureServer({ ...input, index: input.index + attempt * SERVING_IMPLEMENTATIONS.length });
     } catch (err) {
@@ -97,12 +123,13 @@ async function measureServer(input: {
   implementation: ServingImplementation;
   index: number;
   plan: typeof FULL;
+  scenario?: ServingScenario;
 }): Promise<ServingResult> {
-  const { ctx, implementation, index, plan } = input;
-  const name = `serving ${implementation}`;
+  const { ctx, implementation, index, plan, scenario } = input;
+  const name = `serving ${implementation}${scenario?.freshHandshakes ? ' handshakes' : ''}`;
   const server = new ChildLink({
     script: join(__dirname, 'server-process.js'),
-    args: { implementation, host: `127.9.0.${index + 1}` },
+    args: { implementation, host: `127.9.0.${index + 1}`, nodeOptions: scenario?.nodeOptions },
     deadlineMs: CHILD_DEADLINE_MS,
     log: ctx.log,
     name: `${name} server`,
@@ -118,8 +145,12 @@ async function measureServer(input: {
       helperBlock: 150 + index,
       window: plan.window,
       timeoutMs: plan.timeoutMs,
-      expectContacts: implementation === 'echo' ? 0 : 20,
+      expectContacts: scenario?.expectContacts ?? (implementation === 'echo' ? 0 : 20),
       populateDeadlineMs: 20_000,
+      freshHandshakes: scenario?.freshHandshakes,
+      handshakePool: scenario?.freshHandshakes
+        ? Math.ceil(((plan.warmupMs + plan.measureMs + 2 * plan.timeoutMs) / 1000) * scenario.poolPerSecond)
+        : undefined,
     };
     generator = new ChildLink({
       script: join(__dirname, 'load-process.js'),
@@ -145,7 +176,7 @@ async function measureServer(input: {
     const serverCpuMicros = cpu(cpuAfter) - cpu(cpuBefore);
     return {
       implementation,
-      label: SERVING_LABELS[implementation],
+      label: scenario?.label ?? SERVING_LABELS[implementation],
       helpers: populated.helpers,
       tableSize: Number(cpuAfter.tableSize),
       contactsPerAnswer: report.medianContacts,

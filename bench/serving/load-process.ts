@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { childArgs, emit, failChild, onCommand } from '../child-main';
 import { createServingClient } from './clients/create-client';
+import { HandshakeClient } from './clients/handshake-client';
 import type { ServerAddress, ServingImplementation } from './implementations';
 import { LoadWindow } from './load-window';
 import { populateServer } from './populate';
@@ -17,6 +18,10 @@ export interface LoadArgs {
   /** Contacts a FIND_NODE answer must carry before the measurement may start (0 for the echo server). */
   expectContacts: number;
   populateDeadlineMs: number;
+  /** Every request from a new identity in a new handshake (kadfleet-encrypted only): the handshake scenario. */
+  freshHandshakes?: boolean;
+  /** With freshHandshakes: INITs built before the window starts (see HandshakeClient.prepare). */
+  handshakePool?: number;
 }
 
 const TARGET_POOL = 4_096;
@@ -33,7 +38,8 @@ async function main(): Promise<void> {
     helpers: args.helpers,
     block: args.helperBlock,
   });
-  const client = createServingClient(args.implementation, args.server);
+  const handshakes = args.freshHandshakes ? new HandshakeClient(args.server) : undefined;
+  const client = handshakes ?? createServingClient(args.implementation, args.server);
   await client.listen(args.host);
   const targets = Array.from({ length: TARGET_POOL }, () => new Uint8Array(randomBytes(client.targetBytes)));
   const contacts = await probe({
@@ -42,6 +48,7 @@ async function main(): Promise<void> {
     want: args.expectContacts,
     deadlineMs: args.populateDeadlineMs,
   });
+  handshakes?.prepare(args.handshakePool ?? 0);
   const window = new LoadWindow({ client, window: args.window, timeoutMs: args.timeoutMs, targets });
   emit({ type: 'populated', helpers: helpers.count, contacts });
   onCommand(async (message) => {

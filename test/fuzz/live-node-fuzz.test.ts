@@ -52,7 +52,13 @@ describe('a live plaintext node under a flood of random and mutated packets', ()
 
   beforeAll(async () => {
     process.on('unhandledRejection', onRejection);
-    node = new KademliaDHT({ bindAddress: '127.50.0.1', bindPort: 0, sessions: 'plaintext' });
+    // Rate limits off: they would ban the fuzzer at once, and this test is about the decoders (see test/flood).
+    node = new KademliaDHT({
+      bindAddress: '127.50.0.1',
+      bindPort: 0,
+      sessions: 'plaintext',
+      rateLimit: false,
+    });
     await node.start([]);
     fuzzer = createSocket('udp4');
     await new Promise<void>((resolve) => fuzzer.bind(0, '127.50.0.2', resolve));

@@ -1,6 +1,6 @@
 import { createSocket } from 'node:dgram';
 import DHT from 'dht-rpc';
-import { KademliaDHT } from '../../../libs/kademlia/src';
+import { KademliaDHT, type KademliaOptions } from '../../../libs/kademlia/src';
 import { destroy, listen, loadBittorrentDht } from '../../peers/bittorrent-dht-types';
 import { freeUdpPort } from '../../peers/dht-rpc-network';
 import { kadfleetSessions, type ServerAddress, type ServingImplementation } from '../implementations';
@@ -12,20 +12,42 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Options a scenario sets on a kadfleet server on top of the defaults (JSON: they cross a process boundary). */
+export type KadfleetServerOptions = Pick<KademliaOptions, 'cookieMode' | 'rateLimit' | 'loadShedding'>;
+
 export async function startServer(
   implementation: ServingImplementation,
   host: string,
+  nodeOptions: KadfleetServerOptions = {},
 ): Promise<RunningServer> {
   const sessions = kadfleetSessions(implementation);
-  if (sessions) return startKadfleet(host, sessions);
+  if (sessions) return startKadfleet(host, sessions, nodeOptions);
   if (implementation === 'dht-rpc') return startDhtRpc(host);
   if (implementation === 'bittorrent-dht') return startBittorrentDht(host);
   return startEcho(host);
 }
 
+/**
+ * One load generator stands in for thousands of peers, so the per-address limits (20 packets/s by default) would
+ * measure the rate limiter's refusals, not the server. The limits are raised out of reach but the limiter stays
+ * on: its per-packet check is part of what every answer costs.
+ */
+const UNREACHABLE = { ratePerSecond: 1e9, burst: 1e9 };
+const BENCH_RATE_LIMIT = { perIp: UNREACHABLE, perGroup: UNREACHABLE };
+
 /** A kadfleet node with default options (apart from the session layer under test); helpers fill its table. */
-async function startKadfleet(host: string, sessions: 'encrypted' | 'plaintext'): Promise<RunningServer> {
-  const node = new KademliaDHT({ bindAddress: host, bindPort: 0, sessions });
+async function startKadfleet(
+  host: string,
+  sessions: 'encrypted' | 'plaintext',
+  nodeOptions: KadfleetServerOptions,
+): Promise<RunningServer> {
+  const node = new KademliaDHT({
+    rateLimit: BENCH_RATE_LIMIT,
+    ...nodeOptions,
+    bindAddress: host,
+    bindPort: 0,
+    sessions,
+  });
   await node.start([]);
   return {
     address: { ...node.address(), host, publicKeyHex: Buffer.from(node.publicKey).toString('hex') },

@@ -2,7 +2,7 @@
  * libs/kademlia public API: the only import path for services and applications.
  */
 export { KademliaDHT } from './node/kademlia-dht';
-export type { OperationOptions, StartReport } from './node/kademlia-dht';
+export type { OperationOptions, StartReport, MaintenanceTaskName } from './node/kademlia-dht';
 export type { KademliaOptions } from './node/options';
 export { NODE_DEFAULTS } from './node/options';
 export type {
@@ -64,7 +64,8 @@ export {
   signableBytes,
 } from './store/signed-records';
 export type { SignedRecord } from './store/signed-records';
-export { generateSigningKeyPair, signingKeyPairFromSeed } from './store/signing-keys';
+export { generateSigningKeyPair, signingKeyPairFromSeed, exportSigningSeed } from './store/signing-keys';
+export type { PutSignedInput, SignedStoreReport, GetSignedOptions } from './node/signed-values';
 export type { SigningKeyPair } from './store/signing-keys';
 export {
   generatePuzzleIdentity,
@@ -73,3 +74,13 @@ export {
   puzzleBits,
 } from './id/puzzle';
 export { isBogon, bogonReason } from './security/bogons';
+export { BootstrapRole } from './bootstrap/bootstrap-role';
+export type { BootstrapRoleOptions, BootstrapRoleStats, VerifyRoundReport } from './bootstrap/bootstrap-role';
+export { ContactBuffer } from './bootstrap/contact-buffer';
+export type {
+  ContactBufferOptions,
+  ContactBufferStats,
+  OfferOutcome,
+  VerifyTask,
+  BufferRefusal,
+} from './bootstrap/buffer-types';

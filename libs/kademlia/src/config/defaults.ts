@@ -156,7 +156,7 @@ export const DEFAULTS = {
   banMs: 5 * 60_000,
   /** Active bans kept (bounded LRU); a banned source that keeps sending stays the most recently used. */
   maxBans: 10_000,
-  /** Event-loop lag (p99, ms) for shedding levels 1-4; at 250 ms (minTimeoutMs) answers come too late. */
+  /** Mean event-loop lag (ms) for shedding levels 1-4; at 250 ms (minTimeoutMs) answers come too late. */
   shedEventLoopDelayMs: [30, 70, 150, 250],
   /** Queue depth, as a share of its capacity, at which shedding reaches levels 1-4. */
   shedQueueFractions: [0.5, 0.7, 0.85, 0.95],
@@ -166,8 +166,14 @@ export const DEFAULTS = {
   shedCoolDownMs: 5_000,
   /** Timer resolution of the event-loop delay probe; 10 ms is Node's default and costs nothing measurable. */
   eventLoopResolutionMs: 10,
-  /** How often the node samples load for the shedder; a p99 over ~100 ticks ignores one lone GC pause. */
+  /** How often the node samples load for the shedder; a mean over ~100 ticks ignores one lone GC pause. */
   loadSampleMs: 1_000,
+  /** Hosts remembered as "we asked them lately" (bounded LRU): their answers are not charged to rate limits. */
+  guardContactedHosts: 20_000,
+  /** How long after our request a host's packets count as answers: the longest RPC timeout plus slack. */
+  guardContactedWindowMs: 5_000,
+  /** Loopback cannot be reached from another machine, so many nodes on one loopback IP are tests, not Sybils. */
+  ipDiversityExempt: ['127.0.0.0/8', '::1/128'] as readonly string[],
   /** Half-life of a peer's reputation score: old good or bad behaviour fades within hours. */
   reputationHalfLifeMs: 30 * 60_000,
   /** A score at or below this bans the peer: two bad signatures, or ten forged tokens, in a short time. */
@@ -215,6 +221,43 @@ export const DEFAULTS = {
   snapshotMs: 5 * 60_000,
   /** Contacts a snapshot file may hold; far above any routing table, and bounds what a hostile file costs. */
   snapshotMaxContacts: 100_000,
+
+  // ---- Bootstrap role: the buffer of verified contacts (libs/kademlia/src/bootstrap) ------------
+  bootstrapBuffer: {
+    /** Entries held; 100k x ~64 B = 6.4 MB preallocated. A Mainline-scale network wants maxCapacity (64 MB). */
+    capacity: 100_000,
+    /** The issue's ceiling: a million verified contacts, enough to sample a network of several million. */
+    maxCapacity: 1_000_000,
+    /** Failed pings before an entry is dropped; one lost UDP packet must not cost a good node its place. */
+    maxFailures: 2,
+    /** A verified entry is pinged again this long after its last success (bootstrap-dht re-pings at ~15 min). */
+    reverifyAfterMs: 15 * 60_000,
+    /** A pending contact whose first ping failed is retried this much later, not in the same round. */
+    pendingRetryMs: 30_000,
+    /** Entries per IPv4 address or IPv6 /64: a host runs a few nodes at most; one host cannot fill the buffer. */
+    maxPerIp: 4,
+    /** Entries per /24 or /48: ten hosts' worth of slack for campus and CGNAT blocks, not a whole buffer. */
+    maxPerGroup: 32,
+    /** Staging slots (pending + awaiting merge) per entry of capacity; 1/128 keeps the total under 64 B/entry. */
+    stagingFraction: 1 / 128,
+    /** Staging slots at least / at most: a small buffer still verifies in batches; a big one merges often enough. */
+    stagingMin: 256,
+    stagingMax: 16_384,
+    /** Address changes awaiting a ping at the new address (bounded LRU); an unverified packet moves nothing. */
+    maxMoveCandidates: 1_024,
+    /** A task nextToVerify() handed out is handed out again if unreported this long (a lost or crashed ping). */
+    leaseMs: 60_000,
+    /** Pings in flight per verifyRound(); bounds sockets' worth of state and RPC-engine slots (512 in total). */
+    verifyConcurrency: 64,
+    /** Pings per second: 1M entries re-pinged every 15 min need ~1,100/s; 500/s covers a 450k-entry buffer. */
+    verifyRatePerSecond: 500,
+    /** Deadline of one verification ping, retries included; a node that needs longer is no good handout. */
+    verifyTimeoutMs: 3_000,
+    /** Period of the verification round when the node's own timer drives it (rate and concurrency bound each). */
+    verifyRoundMs: 1_000,
+    /** A snapshot entry older than this is restored as suspect (not handed out until it answers a ping). */
+    restoreFreshMs: 60 * 60_000,
+  },
 } as const;
 
 export type Defaults = typeof DEFAULTS;

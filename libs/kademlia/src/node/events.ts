@@ -1,3 +1,5 @@
+import type { LoadLevelChange } from '../security/load-shedder';
+import type { BanEvent } from '../security/rate-limiter';
 import type { KademliaError } from '../errors';
 import type { NodeId } from '../id/node-id';
 import type { LookupFinishReason, LookupKind } from '../lookup/lookup-runner';
@@ -22,7 +24,7 @@ export interface LookupCompletedEvent {
 export interface RoutingTableUpdatedEvent {
   readonly change: 'added' | 'removed';
   readonly contact: Contact;
-  readonly reason: 'discovered' | 'promoted' | 'evicted_failures' | 'replaced_same_address';
+  readonly reason: 'discovered' | 'promoted' | 'evicted_failures' | 'replaced_same_address' | 'banned';
   readonly size: number;
 }
 
@@ -52,4 +54,8 @@ export interface KademliaEventMap {
   bootstrapFailed: [error: KademliaError];
   /** Something went wrong in background work (maintenance, snapshot); the node keeps running. */
   warning: [error: Error];
+  /** The load shedder changed level (0 = nothing shed … 4 = only PINGs of known peers answered). */
+  loadLevelChanged: [change: LoadLevelChange];
+  /** A source was banned: its flood (rate limits) or its behaviour (reputation). */
+  peerBanned: [event: BanEvent];
 }

@@ -16,14 +16,31 @@ import { NodeRuntime } from './node-runtime';
 import { resolveOptions, type KademliaOptions, type ResolvedOptions } from './options';
 import { PeriodicTasks } from './periodic-tasks';
 import { findRecord, putToClosest, type StoreReport } from './value-ops';
+import type { SignedRecord } from '../store/signed-records';
+import { getSignedValue, putSignedValue, type PutSignedInput, type SignedStoreReport } from './signed-values';
 
 export interface OperationOptions {
   signal?: AbortSignal;
   /** Overrides the lookup deadline for this call. */
   deadlineMs?: number;
+  /**
+   * Overrides the node's lookupMode for this call: true runs S/Kademlia disjoint paths (secure mode), false one
+   * path (standard mode).
+   */
+  secure?: boolean;
 }
 
 export type StartReport = JoinReport;
+
+export type MaintenanceTaskName =
+  | 'expire'
+  | 'refresh-buckets'
+  | 'self-lookup'
+  | 'revalidate'
+  | 'replicate'
+  | 'republish'
+  | 'snapshot'
+  | 'verify-buffer';
 
 interface Running {
   readonly runtime: NodeRuntime;
@@ -87,8 +104,11 @@ export class KademliaDHT extends EventEmitter<KademliaEventMap> {
         this.emit('warning', new Error(`maintenance task ${task} failed: ${String(err)}`)),
     });
     await runtime.listen();
+    await maintenance.restoreBuffer().catch((err) => this.emit('warning', err as Error));
     this.running = { runtime, maintenance, periodic };
-    periodic.start();
+    // 'external': the application's scheduler (e.g. @nestjs/schedule in the bootstrap service) drives the same
+    // tasks through runMaintenance(), so every timer of the process is visible in one place.
+    if (this.options.maintenance === 'internal') periodic.start();
     try {
       return await joinNetwork(this.joinHost(this.running), {
         entries: bootstrapNodes,
@@ -118,7 +138,12 @@ export class KademliaDHT extends EventEmitter<KademliaEventMap> {
 
   /** findNode with the whole outcome: the contacts plus how the lookup went (requests, hops, duration, reason). */
   lookup(target: NodeId | string, options: OperationOptions = {}): Promise<LookupOutcome> {
-    return this.node().lookup({ target: toTarget(target), kind: 'node', ...options });
+    return this.node().lookup({
+      target: toTarget(target),
+      kind: 'node',
+      ...options,
+      ...this.pathsFor(options),
+    });
   }
 
   /** The same lookup as an async iterable of answers as they arrive; breaking out aborts it. */
@@ -126,7 +151,10 @@ export class KademliaDHT extends EventEmitter<KademliaEventMap> {
     target: NodeId | string,
     options: OperationOptions = {},
   ): AsyncGenerator<LookupProgress, LookupOutcome, undefined> {
-    return streamLookup(this.node().lookupOptions({ target: toTarget(target), kind: 'node', ...options }));
+    return streamLookup({
+      ...this.node().lookupOptions({ target: toTarget(target), kind: 'node', ...options }),
+      ...this.pathsFor(options),
+    });
   }
 
   /** Stores value under key (SHA-1 of key) on the k closest nodes and keeps republishing it while running. */
@@ -149,10 +177,13 @@ export class KademliaDHT extends EventEmitter<KademliaEventMap> {
       this.emit('warning', new Error('published-record list is full; this value will not be republished'));
     }
     node.store.put({ key: keyId, value: bytes, ttlMs, origin: 'publish' });
-    return putToClosest(node.valueOps(options), {
-      record: { key: keyId, value: bytes, ttlSeconds: Math.ceil(ttlMs / 1000) },
-      signal: options.signal,
-    });
+    return putToClosest(
+      { ...node.valueOps(options), ...this.pathsFor(options) },
+      {
+        record: { key: keyId, value: bytes, ttlSeconds: Math.ceil(ttlMs / 1000) },
+        signal: options.signal,
+      },
+    );
   }
 
   /** The value stored under key (SHA-1 of key), or null when no node has it. */
@@ -161,8 +192,40 @@ export class KademliaDHT extends EventEmitter<KademliaEventMap> {
     const keyId = keyToId(key);
     const local = node.store.get(keyId);
     if (local) return local.value;
-    const found = await findRecord(node.valueOps(options), { key: keyId, signal: options.signal });
+    const found = await findRecord(
+      { ...node.valueOps(options), ...this.pathsFor(options) },
+      { key: keyId, signal: options.signal },
+    );
     return found ? found.record.value : null;
+  }
+
+  /**
+   * Publishes a signed mutable value (docs/signed-records.md): signed with the publisher's Ed25519 key pair (or
+   * 32-byte secret seed) as version `seq` under SHA-1(publicKey ‖ salt), stored on the k closest nodes and
+   * republished while this node runs. Holders keep only the highest valid seq, so a new value needs a higher seq
+   * (omit seq to use one more than the highest found). Value + salt ≤ 900 bytes.
+   */
+  async putSigned(
+    input: PutSignedInput,
+    options: OperationOptions & { ttlMs?: number } = {},
+  ): Promise<SignedStoreReport> {
+    const report = await putSignedValue(this.node(), input, { ...options, ...this.pathsFor(options) });
+    if (report.local === 'ok' && !report.republishing) {
+      this.emit('warning', new Error('published-record list is full; this value will not be republished'));
+    }
+    return report;
+  }
+
+  /**
+   * The highest valid version under (publicKey, salt) that any of the closest nodes holds (seq ≥ minSeq when
+   * given), or undefined. Every answer is verified; forged ones are dropped, and close nodes holding an older
+   * version are sent the newest (read repair).
+   */
+  getSigned(
+    publicKey: Uint8Array,
+    options: OperationOptions & { salt?: string | Uint8Array; minSeq?: number } = {},
+  ): Promise<SignedRecord | undefined> {
+    return getSignedValue(this.node(), publicKey, { ...options, ...this.pathsFor(options) });
   }
 
   /** Asks one node whether it is alive; resolves with its contact, RTT and how it sees our address. */
@@ -187,6 +250,24 @@ export class KademliaDHT extends EventEmitter<KademliaEventMap> {
     return running.maintenance.replicate(0);
   }
 
+  /** The maintenance tasks and their periods (what maintenance: 'external' callers must schedule). */
+  maintenanceSchedule(): Array<{ name: MaintenanceTaskName; everyMs: number }> {
+    const running = this.running;
+    if (!running) throw notStarted();
+    return running.maintenance
+      .tasks()
+      .map((t) => ({ name: t.name as MaintenanceTaskName, everyMs: t.everyMs }));
+  }
+
+  /** Runs one maintenance task now: bucket refresh, replication, republish, snapshot, expiry, ... */
+  async runMaintenance(name: MaintenanceTaskName): Promise<void> {
+    const running = this.running;
+    if (!running) throw notStarted();
+    const task = running.maintenance.tasks().find((t) => t.name === name);
+    if (!task) throw new KademliaError(`no maintenance task ${name} on this node`, 'CONFIG_INVALID');
+    await task.run();
+  }
+
   /** Whether this node holds a live record for key (SHA-1 of key), e.g. as one of its k closest. */
   hasRecord(key: string | Uint8Array): boolean {
     return this.node().store.get(keyToId(key)) !== undefined;
@@ -205,6 +286,13 @@ export class KademliaDHT extends EventEmitter<KademliaEventMap> {
   /** Counters for dashboards and tests: transport, RPC, drops by reason, store, lookups. */
   stats() {
     return this.node().stats();
+  }
+
+  /** Disjoint lookup paths for one call: the node's lookupMode unless the call says `secure`. */
+  private pathsFor(options: OperationOptions): { paths: number } {
+    const secure =
+      options.secure === undefined ? this.options.lookupMode === 'secure' : options.secure === true;
+    return { paths: secure ? this.options.disjointPaths : 1 };
   }
 
   private node(): NodeRuntime {

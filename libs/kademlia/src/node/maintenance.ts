@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { DEFAULTS } from '../config/defaults';
+import { writeFileAtomic } from '../io/atomic-file';
 import { randomIdAtPrefixLength, sharedPrefixLength } from '../id/node-id';
 import { loadSnapshot, saveSnapshot } from '../routing/snapshot';
 import type { PeerAddress } from '../session/session-layer';
+import { wireRecordOf } from '../store/wire-record';
 import { MessageType } from '../wire/messages';
 import { mapBounded } from './map-bounded';
 import type { NodeRuntime } from './node-runtime';
@@ -37,6 +40,14 @@ export class NodeMaintenance {
     ];
     if (o.snapshotPath)
       tasks.push({ name: 'snapshot', everyMs: DEFAULTS.snapshotMs, run: () => this.writeSnapshot() });
+    const role = this.node.bootstrapRole;
+    if (role) {
+      tasks.push({
+        name: 'verify-buffer',
+        everyMs: DEFAULTS.bootstrapBuffer.verifyRoundMs,
+        run: () => role.verifyRound(),
+      });
+    }
     return tasks;
   }
 
@@ -65,7 +76,29 @@ export class NodeMaintenance {
 
   async writeSnapshot(): Promise<void> {
     const path = this.node.options.snapshotPath;
-    if (path) await saveSnapshot(path, [...this.node.table.entries()]);
+    if (!path) return;
+    await saveSnapshot(path, [...this.node.table.entries()]);
+    const role = this.node.bootstrapRole;
+    if (role) await writeFileAtomic(bufferSnapshotPath(path), role.snapshot());
+  }
+
+  /**
+   * The bootstrap buffer as the last run left it: a restarted bootstrap node hands out verified contacts at once
+   * (old entries come back suspect and are pinged first). No file is a cold start; a bad file rejects with
+   * SNAPSHOT_INVALID and leaves the buffer empty.
+   */
+  async restoreBuffer(): Promise<{ loaded: number; skipped: number }> {
+    const path = this.node.options.snapshotPath;
+    const role = this.node.bootstrapRole;
+    if (!path || !role) return { loaded: 0, skipped: 0 };
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(bufferSnapshotPath(path));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { loaded: 0, skipped: 0 };
+      throw err;
+    }
+    return role.restore(bytes);
   }
 
   /** Pushes records we hold to the current k closest, so they survive the churn of their holders. */
@@ -75,7 +108,7 @@ export class NodeMaintenance {
     await mapBounded(due, DEFAULTS.alpha, async (record) => {
       const ttlSeconds = Math.floor((record.expiresAt - options.clock.now()) / 1000);
       if (ttlSeconds < 1) return;
-      const wire = { key: record.key, value: record.value, ttlSeconds };
+      const wire = wireRecordOf(record, ttlSeconds);
       await putToClosest(this.node.valueOps(), { record: wire, signal: this.node.lifetime.signal }).catch(
         () => undefined,
       );
@@ -89,8 +122,8 @@ export class NodeMaintenance {
     const { published, store } = this.node;
     const due = published.dueForRepublish(this.node.options.republishMs).slice(0, DEFAULTS.replicationBatch);
     await mapBounded(due, DEFAULTS.alpha, async (record) => {
-      store.put({ key: record.key, value: record.value, ttlMs: record.ttlMs, origin: 'publish' });
-      const wire = { key: record.key, value: record.value, ttlSeconds: Math.ceil(record.ttlMs / 1000) };
+      store.put({ ...record, origin: 'publish' });
+      const wire = wireRecordOf(record, Math.ceil(record.ttlMs / 1000));
       await putToClosest(this.node.valueOps(), { record: wire, signal: this.node.lifetime.signal }).catch(
         () => undefined,
       );
@@ -117,4 +150,9 @@ export class NodeMaintenance {
   private lookupQuietly(target: Uint8Array): Promise<unknown> {
     return this.node.lookup({ target, kind: 'node' }).catch(() => undefined);
   }
+}
+
+/** The bootstrap buffer's snapshot sits beside the routing table's. */
+export function bufferSnapshotPath(tableSnapshotPath: string): string {
+  return `${tableSnapshotPath}.buffer`;
 }

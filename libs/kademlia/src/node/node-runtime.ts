@@ -1,7 +1,9 @@
 import { setMaxListeners } from 'node:events';
+import { BootstrapRole } from '../bootstrap/bootstrap-role';
 import { DEFAULTS } from '../config/defaults';
-import { isKademliaError } from '../errors';
+import { isKademliaError, KademliaError } from '../errors';
 import { generateIdentity, type Identity } from '../id/identity';
+import { generatePuzzleIdentity, satisfiesPuzzle } from '../id/puzzle';
 import { idToHex, type NodeId } from '../id/node-id';
 import {
   runLookup,
@@ -14,7 +16,9 @@ import type { Contact } from '../routing/contact';
 import { RoutingTable, type RoutingEntry } from '../routing/routing-table';
 import type { RpcReply } from '../rpc/pending-request';
 import { PeerTimeouts } from '../rpc/rtt-estimator';
-import { RpcEngine, type RequestBody, type RequestOptions } from '../rpc/rpc-engine';
+import { RpcEngine, type RequestBody, type RequestOptions, type RequestHandler } from '../rpc/rpc-engine';
+import { IpDiversityPolicy } from '../security/ip-diversity';
+import type { ShedKind } from '../security/load-shedder';
 import { EncryptedSessionLayer } from '../session/encrypted-session';
 import { PlaintextSessionLayer } from '../session/plaintext-session';
 import type { InboundPayload, SessionLayer } from '../session/session-layer';
@@ -23,8 +27,10 @@ import { RecordStore } from '../store/record-store';
 import { WriteTokens } from '../store/write-tokens';
 import { endpointKey, type DatagramTransport } from '../transport/transport';
 import { UdpTransport } from '../transport/udp-transport';
-import { MessageType } from '../wire/messages';
+import { MessageType, type NodesMessage, type RequestMessage } from '../wire/messages';
 import type { KademliaEventMap } from './events';
+import { GuardedTransport } from './guarded-transport';
+import { NodeGuard } from './node-guard';
 import type { ResolvedOptions } from './options';
 import { createRequestHandler } from './request-handlers';
 import type { ValueOpsContext } from './value-ops';
@@ -54,9 +60,18 @@ export class NodeRuntime {
   readonly published: PublishedRecords;
   readonly tokens: WriteTokens;
   readonly timeouts: PeerTimeouts;
+  readonly guard: NodeGuard;
+  /** The bootstrap role's contact buffer (bootstrapRole option); undefined on an ordinary node. */
+  readonly bootstrapRole: BootstrapRole | undefined;
   /** Aborted by close(): ends every lookup and background loop of this node. */
   readonly lifetime = new AbortController();
   private readonly drops = new ReasonCounter<string>();
+  /**
+   * What the guard turned away that is not a whole datagram: contacts screened out of replies (contact_*), peers
+   * kept out of the table (table_*), decrypted requests left unanswered under load or over a STORE budget
+   * (request_*). Kept apart from drops so drops stays an exact count of datagrams.
+   */
+  private readonly refusals = new ReasonCounter<string>();
   private readonly lookupTotals = { node: 0, value: 0, converged: 0, other: 0 };
   private readonly evictionPings = new Set<string>();
 
@@ -66,8 +81,22 @@ export class NodeRuntime {
   ) {
     const o = options;
     const now = () => o.clock.now();
-    this.identity = o.identity ?? generateIdentity();
-    this.transport = o.transport ?? new UdpTransport({ bindAddress: o.bindAddress, port: o.bindPort });
+    this.identity = ownIdentity(o);
+    this.guard = new NodeGuard({
+      options: o,
+      clock: o.clock,
+      queueDepth: () => this.rpc.inflight,
+      onReputationBan: (host) => this.evictHost(host),
+      onBan: (event) => this.emit('peerBanned', event),
+      onLoadLevel: (change) => this.emit('loadLevelChanged', change),
+    });
+    this.transport = new GuardedTransport(
+      o.transport ?? new UdpTransport({ bindAddress: o.bindAddress, port: o.bindPort }),
+      {
+        admit: (packet, from) => this.guard.admitDatagram(packet, from),
+        onDrop: (reason) => this.drops.add(`guard_${reason}`),
+      },
+    );
     const sessionOptions = { transport: this.transport, identity: this.identity, clientMode: o.clientMode };
     // Encrypted by default: no node ID, address or message content crosses the wire in clear. Plaintext exists
     // for debugging and for measuring what the encryption costs; it must never face a hostile network.
@@ -83,7 +112,19 @@ export class NodeRuntime {
       splitRelaxation: o.splitRelaxation,
       replacementCacheSize: o.replacementCacheSize,
       maxFailures: o.maxFailures,
+      ipDiversity:
+        o.ipDiversity === false
+          ? undefined
+          : new IpDiversityPolicy({
+              ...o.ipDiversity,
+              allowList: [
+                ...DEFAULTS.ipDiversityExempt,
+                ...o.trustedNetworks,
+                ...(o.ipDiversity.allowList ?? []),
+              ],
+            }),
     });
+    this.bootstrapRole = o.bootstrapRole === false ? undefined : this.createBootstrapRole(o);
     this.store = new RecordStore({
       now,
       maxRecords: o.maxStoreRecords,
@@ -99,25 +140,32 @@ export class NodeRuntime {
       clock: o.clock,
       timeouts: this.timeouts,
       maxInflight: o.maxInflightRequests,
-      handleRequest: createRequestHandler({
-        localId: this.identity.nodeId,
-        table: this.table,
-        store: this.store,
-        tokens: this.tokens,
-        clock: o.clock,
-        k: o.k,
-        maxPayloadBytes: this.session.maxPayloadBytes,
-        self: () => this.selfContact(),
-        onStored: (record, sender, origin) =>
-          this.emit('dataStored', {
-            key: record.key,
-            bytes: record.value.length,
-            ttlSeconds: record.ttlSeconds,
-            from: sender.from,
-            origin,
-          }),
-      }),
+      handleRequest: this.guardedHandler(
+        createRequestHandler({
+          localId: this.identity.nodeId,
+          table: this.table,
+          store: this.store,
+          tokens: this.tokens,
+          clock: o.clock,
+          k: o.k,
+          maxPayloadBytes: this.session.maxPayloadBytes,
+          self: () => this.selfContact(),
+          reportPeer: (sender, event) => this.guard.report(sender.from.host, event),
+          bootstrapClosest: this.bootstrapRole
+            ? (target, k, requester) => this.bootstrapRole!.closest(target, k, requester)
+            : undefined,
+          onStored: (record, sender, origin) =>
+            this.emit('dataStored', {
+              key: record.key,
+              bytes: record.value.length,
+              ttlSeconds: record.ttlSeconds,
+              from: sender.from,
+              origin,
+            }),
+        }),
+      ),
       onPeerActivity: (sender, info) => this.onPeerActivity(sender, info.rttMs),
+      onRequestSent: (to) => this.guard.noteRequestSent(to),
     });
     // Every running lookup listens on the lifetime signal; hundreds at once are normal, not a leak.
     setMaxListeners(0, this.lifetime.signal);
@@ -126,6 +174,7 @@ export class NodeRuntime {
   async listen(): Promise<void> {
     try {
       await this.transport.listen();
+      this.guard.start();
     } catch (err) {
       this.rpc.close();
       this.session.close();
@@ -136,6 +185,8 @@ export class NodeRuntime {
   /** Aborts lookups, rejects requests in flight, closes the sockets. */
   async close(): Promise<void> {
     this.lifetime.abort();
+    this.guard.stop();
+    this.bootstrapRole?.close();
     this.rpc.close();
     this.session.close();
     await this.transport.close();
@@ -155,12 +206,19 @@ export class NodeRuntime {
   /** A request to a known contact; a timeout counts as a failure against its routing-table entry. */
   async request(to: Contact, body: RequestBody, options: RequestOptions): Promise<RpcReply> {
     // Requests need not follow the node's lifetime signal: close() closes the RPC engine, which rejects them all.
+    let reply: RpcReply;
     try {
-      return await this.rpc.request({ endpoint: to, publicKey: to.publicKey }, body, options);
+      reply = await this.rpc.request({ endpoint: to, publicKey: to.publicKey }, body, options);
     } catch (err) {
-      if (isKademliaError(err, 'RPC_TIMEOUT')) this.onContactFailed(to.id);
+      if (isKademliaError(err, 'RPC_TIMEOUT')) {
+        this.onContactFailed(to.id);
+        this.guard.report(to.host, 'timeout');
+      }
       throw err;
     }
+    return reply.message.type === MessageType.NODES
+      ? this.screenNodes(reply as RpcReply<NodesMessage>)
+      : reply;
   }
 
   /** Runs one lookup to completion; emits lookupCompleted and records metrics. */
@@ -252,7 +310,87 @@ export class NodeRuntime {
       tableSize: this.table.size(),
       store: this.store.stats(),
       lookups: { ...this.lookupTotals },
+      refused: this.refusals.toJSON(),
+      guard: this.guard.stats(),
+      bootstrapBuffer: this.bootstrapRole?.stats(),
+      ipDiversity: this.table.ipDiversityStats(),
     };
+  }
+
+  /**
+   * Contacts in a NODES reply that the guard refuses (bogons in public mode, IDs failing the puzzle, banned
+   * peers) are removed before a lookup sees them; bogons and puzzle failures count against the sender, whose
+   * reply was then junk in part. A reply whose contacts all pass counts for it.
+   */
+  private screenNodes(reply: RpcReply<NodesMessage>): RpcReply<NodesMessage> {
+    const contacts = reply.message.contacts;
+    let kept: Contact[] | undefined;
+    let junk = false;
+    for (let i = 0; i < contacts.length; i++) {
+      const refusal = this.guard.checkContact(contacts[i]);
+      if (refusal === undefined) {
+        kept?.push(contacts[i]);
+        // Named by a peer, not yet verified: the buffer pings it before ever handing it out.
+        this.bootstrapRole?.offer(contacts[i]);
+        continue;
+      }
+      kept ??= contacts.slice(0, i);
+      this.refusals.add(`contact_${refusal}`);
+      if (refusal !== 'banned') junk = true;
+    }
+    this.guard.report(reply.from.host, junk ? 'junk_contacts' : 'useful_reply');
+    return kept ? { ...reply, message: { ...reply.message, contacts: kept } } : reply;
+  }
+
+  private createBootstrapRole(o: ResolvedOptions): BootstrapRole {
+    const settings = o.bootstrapRole === false ? {} : o.bootstrapRole;
+    return new BootstrapRole({
+      ...settings,
+      clock: o.clock,
+      // Straight to RPC, not request(): a buffer contact that fails its ping is the buffer's business, and must not
+      // count against a routing-table entry of the same ID.
+      ping: (contact, signal) =>
+        this.rpc
+          .request(
+            { endpoint: contact, publicKey: contact.publicKey },
+            { type: MessageType.PING },
+            { retries: 1, signal },
+          )
+          .then(
+            () => true,
+            () => false,
+          ),
+      acceptAddress: (host) => this.guard.acceptsAddress(host),
+      limitExempt: [...DEFAULTS.ipDiversityExempt, ...o.trustedNetworks],
+    });
+  }
+
+  /** Load shedding and the STORE budget, asked before a decrypted request is answered; a refusal is silence. */
+  private guardedHandler(handler: RequestHandler): RequestHandler {
+    return (request, sender) => {
+      const refused = this.guard.admitRequest({
+        kind: SHED_KIND[request.type],
+        host: sender.from.host,
+        knownPeer: this.table.get(sender.nodeId) !== undefined,
+      });
+      if (refused === undefined) return handler(request, sender);
+      this.refusals.add(`request_${refused}`);
+      return undefined;
+    };
+  }
+
+  /** The reputation system banned a host: its entries leave the table now, not after failures pile up. */
+  private evictHost(host: string): void {
+    for (const entry of [...this.table.entries()]) {
+      if (entry.host !== host) continue;
+      this.table.remove(entry.id);
+      this.emit('routingTableUpdated', {
+        change: 'removed',
+        contact: entry,
+        reason: 'banned',
+        size: this.table.size(),
+      });
+    }
   }
 
   private onContactFailed(id: NodeId): void {
@@ -272,6 +410,7 @@ export class NodeRuntime {
 
   /** Every peer that proved itself alive (answered us, or asked us something) is offered to the table. */
   private onPeerActivity(sender: InboundPayload, rttMs: number | undefined): void {
+    if (rttMs !== undefined) this.options.metrics.observe('kad_rpc_response_seconds', rttMs / 1000);
     if (sender.clientMode || this.lifetime.signal.aborted) return;
     const contact: Contact = {
       id: sender.nodeId,
@@ -279,6 +418,12 @@ export class NodeRuntime {
       host: sender.from.host,
       port: sender.from.port,
     };
+    const refusal = this.guard.checkContact(contact);
+    if (refusal !== undefined) {
+      this.refusals.add(`table_${refusal}`);
+      return;
+    }
+    this.bootstrapRole?.offer(contact);
     const result = this.table.observe(contact, rttMs === undefined ? undefined : { rttMs });
     const size = this.table.size();
     if (result.removed) {
@@ -303,4 +448,28 @@ export class NodeRuntime {
     }
     if (result.pingCandidate) this.pingForEviction(result.pingCandidate);
   }
+}
+
+const SHED_KIND: Record<RequestMessage['type'], ShedKind> = {
+  [MessageType.PING]: 'ping',
+  [MessageType.FIND_NODE]: 'find_node',
+  [MessageType.FIND_NODE_BY_DISTANCE]: 'find_node',
+  [MessageType.FIND_VALUE]: 'find_value',
+  [MessageType.STORE]: 'store',
+};
+
+/** The configured identity, or a new one — solving the network's ID puzzle when it has one. */
+function ownIdentity(o: ResolvedOptions): Identity {
+  const difficulty = o.idPuzzleDifficulty;
+  if (o.identity) {
+    if (difficulty > 0 && !satisfiesPuzzle(o.identity.nodeId, difficulty)) {
+      throw new KademliaError(
+        `identity does not solve the network's ID puzzle (difficulty ${difficulty}); generate one with generatePuzzleIdentity`,
+        'CONFIG_INVALID',
+        { option: 'identity' },
+      );
+    }
+    return o.identity;
+  }
+  return difficulty > 0 ? generatePuzzleIdentity({ difficulty }).identity : generateIdentity();
 }

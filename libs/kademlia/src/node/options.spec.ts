@@ -53,7 +53,33 @@ describe('resolveOptions', () => {
       sessions: NODE_DEFAULTS.sessions,
       cookieMode: NODE_DEFAULTS.cookieMode,
       maintenanceIntervalMs: NODE_DEFAULTS.maintenanceIntervalMs,
+      publicMode: NODE_DEFAULTS.publicMode,
+      ipDiversity: {},
+      trustedNetworks: [],
+      idPuzzleDifficulty: DEFAULTS.idPuzzleDifficulty,
+      rateLimit: {},
+      loadShedding: NODE_DEFAULTS.loadShedding,
+      maintenance: NODE_DEFAULTS.maintenance,
+      bootstrapRole: false,
+      lookupMode: NODE_DEFAULTS.lookupMode,
+      disjointPaths: DEFAULTS.disjointPaths,
     });
+  });
+
+  it('refuses bad security options with a message naming the option', () => {
+    expect(() => resolveOptions({ trustedNetworks: ['10.0.0.0/33'] })).toThrow(/trustedNetworks/);
+    expect(() => resolveOptions({ trustedNetworks: ['not-an-ip'] })).toThrow(/trustedNetworks/);
+    expect(() => resolveOptions({ idPuzzleDifficulty: -1 })).toThrow(/idPuzzleDifficulty/);
+    expect(() => resolveOptions({ idPuzzleDifficulty: 1.5 })).toThrow(/idPuzzleDifficulty/);
+    expect(() => resolveOptions({ rateLimit: 'off' as never })).toThrow(/rateLimit/);
+    expect(() => resolveOptions({ ipDiversity: 'off' as never })).toThrow(/ipDiversity/);
+    expect(() => resolveOptions({ publicMode: 'yes' as never })).toThrow(/publicMode/);
+    expect(resolveOptions({ rateLimit: false, ipDiversity: false }).rateLimit).toBe(false);
+    expect(() => resolveOptions({ maintenance: 'cron' as never })).toThrow(/maintenance/);
+    expect(() => resolveOptions({ bootstrapRole: { capacity: 2_000_000 } })).toThrow(
+      /bootstrapRole.capacity/,
+    );
+    expect(() => resolveOptions({ bootstrapRole: true as never })).toThrow(/bootstrapRole/);
   });
 
   it('keeps what the caller sets, including falsy values', () => {

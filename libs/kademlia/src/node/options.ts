@@ -7,6 +7,28 @@ import { noopMetrics, type MetricsSink } from '../metrics/metrics';
 import type { DatagramTransport } from '../transport/transport';
 import type { CookieMode } from '../session/session-context';
 import { WIRE_LIMITS } from '../wire/wire-limits';
+import { checkPuzzleDifficulty } from '../id/puzzle';
+import { CidrMatcher } from '../security/cidr';
+import type { BootstrapRoleOptions } from '../bootstrap/bootstrap-role';
+import type { IpDiversityOptions } from '../security/ip-diversity';
+import type { InboundRateLimiterOptions } from '../security/rate-limiter';
+
+/** Tuning of the bootstrap role's buffer and its pings; every field defaults from DEFAULTS.bootstrapBuffer. */
+export type BootstrapRoleSettings = Partial<
+  Pick<
+    BootstrapRoleOptions,
+    | 'capacity'
+    | 'verifyConcurrency'
+    | 'verifyRatePerSecond'
+    | 'verifyTimeoutMs'
+    | 'reverifyAfterMs'
+    | 'maxPerIp'
+    | 'maxPerGroup'
+  >
+>;
+
+/** Inbound rate limits (per address, per /24 or /48, handshakes, STOREs, bans); defaults from DEFAULTS.rate*. */
+export type RateLimitOptions = Omit<InboundRateLimiterOptions, 'now' | 'isAllowListed' | 'onBan'>;
 
 /** What an application passes to `new KademliaDHT(...)`; everything is optional. */
 export interface KademliaOptions {
@@ -60,6 +82,44 @@ export interface KademliaOptions {
   joinRefresh?: boolean;
   /** Period of the maintenance tick that runs refresh, replication, republish, expiry and snapshots. */
   maintenanceIntervalMs?: number;
+  /**
+   * A node on the open internet: contacts with bogon addresses (private, loopback, reserved, documentation)
+   * are never asked, stored or handed out. Off by default so LANs and loopback test networks work.
+   */
+  publicMode?: boolean;
+  /**
+   * Routing-table admission by address group (/24, /48) and exact IP; on by default with DEFAULTS' limits,
+   * loopback exempt. `false` turns it off (simulations of one subnet only).
+   */
+  ipDiversity?: IpDiversityOptions | false;
+  /**
+   * The operator's own networks (CIDRs, e.g. the bootstrap fleet's): never rate-limited, banned, or limited
+   * by IP diversity, and allowed in public mode even when private.
+   */
+  trustedNetworks?: readonly string[];
+  /** S/Kademlia static puzzle bits every NodeId must show (a network parameter; 0 = off). */
+  idPuzzleDifficulty?: number;
+  /** Inbound rate limits and bans; `false` turns them off (benchmarks of the raw path only). */
+  rateLimit?: RateLimitOptions | false;
+  /** Shed work by priority when the event loop lags or requests pile up. */
+  loadShedding?: boolean;
+  /**
+   * 'internal' (default): the node's own timer runs refresh, replication, republish, expiry and snapshots.
+   * 'external': nothing runs by itself; the application calls runMaintenance() on maintenanceSchedule()'s periods.
+   */
+  maintenance?: 'internal' | 'external';
+  /**
+   * Bootstrap role (DESIGN "Bootstrap role"): besides the table, a large buffer of contacts, each pinged before
+   * it is handed out; FIND_NODE answers come from both. For the fleet's bootstrap nodes; off by default.
+   */
+  bootstrapRole?: BootstrapRoleSettings | false;
+  /**
+   * 'standard' (default): one lookup path. 'secure': S/Kademlia disjoint paths for findNode, store and findValue
+   * (about `disjointPaths` times the requests); `OperationOptions.secure` overrides it per call.
+   */
+  lookupMode?: 'standard' | 'secure';
+  /** Disjoint paths of a secure-mode lookup (DEFAULTS.disjointPaths). */
+  disjointPaths?: number;
 }
 
 export type ResolvedOptions = Required<Omit<KademliaOptions, 'identity' | 'transport' | 'snapshotPath'>> &
@@ -79,6 +139,14 @@ export const NODE_DEFAULTS = {
   joinRefresh: true,
   /** One timer drives all periodic work; 5 s is finer than any period it serves (the shortest is minutes). */
   maintenanceIntervalMs: 5_000,
+  /** LAN and loopback networks must work out of the box; internet-facing nodes turn public mode on. */
+  publicMode: false,
+  /** Defences are on unless switched off: a node cannot know in advance that its network is friendly. */
+  loadShedding: true,
+  /** A library node must keep itself healthy without help; services opt into driving it. */
+  maintenance: 'internal',
+  /** Secure lookups cost about disjointPaths times the requests; a node opts in where attackers are expected. */
+  lookupMode: 'standard',
 } as const;
 
 export function resolveOptions(options: KademliaOptions = {}): ResolvedOptions {
@@ -115,6 +183,19 @@ export function resolveOptions(options: KademliaOptions = {}): ResolvedOptions {
     joinRefresh: options.joinRefresh ?? NODE_DEFAULTS.joinRefresh,
     sessions: options.sessions ?? NODE_DEFAULTS.sessions,
     cookieMode: options.cookieMode ?? NODE_DEFAULTS.cookieMode,
+    publicMode: options.publicMode ?? NODE_DEFAULTS.publicMode,
+    ipDiversity: options.ipDiversity ?? {},
+    trustedNetworks: [...(options.trustedNetworks ?? [])],
+    idPuzzleDifficulty: options.idPuzzleDifficulty ?? DEFAULTS.idPuzzleDifficulty,
+    rateLimit: options.rateLimit ?? {},
+    loadShedding: options.loadShedding ?? NODE_DEFAULTS.loadShedding,
+    maintenance: options.maintenance ?? NODE_DEFAULTS.maintenance,
+    bootstrapRole: options.bootstrapRole ?? false,
+    lookupMode: options.lookupMode ?? NODE_DEFAULTS.lookupMode,
+    // A small k (tests, tiny networks) cannot seed more paths than it has contacts: the default shrinks to fit.
+    disjointPaths:
+      options.disjointPaths ??
+      Math.min(DEFAULTS.disjointPaths, Math.max(1, Math.floor(Number(options.k ?? DEFAULTS.k)) || 1)),
   };
   validate(resolved);
   return resolved;
@@ -172,6 +253,11 @@ function validate(o: ResolvedOptions): void {
     fail('sessions', "'encrypted' or 'plaintext'", o.sessions);
   if (!['auto', 'always', 'never'].includes(o.cookieMode))
     fail('cookieMode', "'auto', 'always' or 'never'", o.cookieMode);
+  if (o.lookupMode !== 'standard' && o.lookupMode !== 'secure')
+    fail('lookupMode', "'standard' or 'secure'", o.lookupMode);
+  // Each path starts from its own share of the k closest seeds: more paths than k would start some empty.
+  if (!Number.isInteger(o.disjointPaths) || o.disjointPaths < 1 || o.disjointPaths > o.k)
+    fail('disjointPaths', `an integer 1..k (${o.k})`, o.disjointPaths);
   // A FIND_NODE reply holds k contacts, and no reply may need more NODES parts than the wire allows: past this
   // the node could not encode its own replies and would silently stop answering FIND_NODE.
   const maxK = WIRE_LIMITS.maxContactsPerNodes * WIRE_LIMITS.maxNodesParts;
@@ -187,7 +273,35 @@ function validate(o: ResolvedOptions): void {
     fail('maxStoreBytes', `at least maxValueBytes (${o.maxValueBytes})`, o.maxStoreBytes);
   }
   // `?? default` lets any non-nullish value through; a string 'false' would otherwise read as true.
-  for (const name of ['clientMode', 'joinRefresh'] as const) {
+  try {
+    CidrMatcher.of(o.trustedNetworks);
+  } catch {
+    fail(
+      'trustedNetworks',
+      'a list of CIDRs such as 10.0.0.0/8 or 2001:db8::/32',
+      o.trustedNetworks.join(','),
+    );
+  }
+  try {
+    checkPuzzleDifficulty(o.idPuzzleDifficulty);
+  } catch {
+    fail('idPuzzleDifficulty', 'an integer 0..256', o.idPuzzleDifficulty);
+  }
+  if (o.bootstrapRole !== false) {
+    if (typeof o.bootstrapRole !== 'object' || o.bootstrapRole === null)
+      fail('bootstrapRole', 'false or a settings object', o.bootstrapRole);
+    const capacity = o.bootstrapRole.capacity;
+    const max = DEFAULTS.bootstrapBuffer.maxCapacity;
+    if (capacity !== undefined && (!Number.isInteger(capacity) || capacity < 1 || capacity > max))
+      fail('bootstrapRole.capacity', `an integer 1..${max}`, capacity);
+  }
+  if (o.maintenance !== 'internal' && o.maintenance !== 'external')
+    fail('maintenance', "'internal' or 'external'", o.maintenance);
+  if (o.ipDiversity !== false && (typeof o.ipDiversity !== 'object' || o.ipDiversity === null))
+    fail('ipDiversity', 'false or an options object', o.ipDiversity);
+  if (o.rateLimit !== false && (typeof o.rateLimit !== 'object' || o.rateLimit === null))
+    fail('rateLimit', 'false or an options object', o.rateLimit);
+  for (const name of ['clientMode', 'joinRefresh', 'publicMode', 'loadShedding'] as const) {
     if (typeof o[name] !== 'boolean') fail(name, 'a boolean', o[name]);
   }
 }

@@ -46,27 +46,37 @@ const valueReply = (from: Contact, record: WireRecord): RpcReply =>
 const ack = (from: Contact, status: StoreStatus): RpcReply =>
   reply(from, { type: MessageType.STORE_ACK, requestId: 1, status });
 
+/** A scripted answer: a reply on path 0, or one tagged with the disjoint path that got it. */
+type ScriptedAnswer = RpcReply | { reply: RpcReply; path: number };
+
 /**
  * A ValueOpsContext whose lookup replays scripted answers in order (stopping when onProgress says so) and whose
- * request() answers STOREs from a per-contact script. Every call is recorded.
+ * request() answers STOREs from a per-contact script. `paths` (secure mode) sets ctx.paths and the outcome's
+ * per-path results. Every call is recorded.
  */
 function fakeContext(script: {
-  answers: RpcReply[];
+  answers: ScriptedAnswer[];
   closest: Contact[];
+  paths?: Contact[][];
   storeAnswer?: (to: Contact) => Promise<RpcReply>;
 }) {
-  const lookups: Array<{ target: NodeId; kind: string; signal?: AbortSignal }> = [];
+  const lookups: Array<{ target: NodeId; kind: string; signal?: AbortSignal; paths?: number }> = [];
   const delivered: LookupProgress[] = [];
   const stores: Array<{ to: Contact; body: StoreMessage; options: RequestOptions }> = [];
+  const pathResults = script.paths ?? [script.closest];
   const ctx: ValueOpsContext = {
     k: K,
     rpcRetries: RETRIES,
     now: () => 0,
-    lookup: async ({ target, kind, signal, onProgress }) => {
-      lookups.push({ target, kind, signal });
+    ...(script.paths && { paths: script.paths.length }),
+    lookup: async ({ target, kind, signal, paths, onProgress }) => {
+      lookups.push({ target, kind, signal, ...(paths !== undefined && { paths }) });
       let finishReason: LookupOutcome['finishReason'] = 'converged';
       for (const answer of script.answers) {
-        const progress = { from: answer.from, reply: answer };
+        const progress =
+          'reply' in answer
+            ? { from: answer.reply.from, reply: answer.reply, path: answer.path }
+            : { from: answer.from, reply: answer, path: 0 };
         delivered.push(progress);
         if (onProgress(progress) === 'stop') {
           finishReason = 'stopped';
@@ -83,6 +93,13 @@ function fakeContext(script: {
         responses: delivered.length,
         failures: 0,
         maxHops: 2,
+        paths: pathResults.map((closest) => ({
+          closest,
+          requests: 1,
+          responses: 1,
+          failures: 0,
+          maxHops: 1,
+        })),
       };
     },
     request: (to: Contact, body: RequestBody, options: RequestOptions) => {
@@ -99,6 +116,19 @@ function record(ttlSeconds = 3600, key: NodeId = randomId()): WireRecord {
 }
 
 const hexes = (contacts: Contact[]) => contacts.map((c) => idToHex(c.id));
+
+/** A contact whose ID is `key` with bit `bit` flipped: the larger `bit`, the nearer to key. */
+function contactNear(key: NodeId, bit: number): Contact {
+  const id = new Uint8Array(key);
+  id[bit >> 3] ^= 0x80 >> (bit & 7);
+  return { id, publicKey: fakePublicKey(id), host: `198.51.100.${nextHost++ % 250}`, port: 6881 };
+}
+
+const onPath = (path: number, reply: RpcReply) => ({ reply, path });
+
+function recordWith(key: NodeId, text: string): WireRecord {
+  return { key, value: new TextEncoder().encode(text), ttlSeconds: 3600 };
+}
 
 describe('putToClosest', () => {
   it('runs a value lookup for the key and stores on the closest that gave a token, each with its own token', async () => {
@@ -312,5 +342,168 @@ describe('findRecord', () => {
     expect(stores).toHaveLength(1);
     // Let the rejected fire-and-forget STORE settle: it must be handled, not reported as unhandled.
     await new Promise((resolve) => setImmediate(resolve));
+  });
+});
+
+describe('putToClosest in secure mode (disjoint paths)', () => {
+  it('passes the paths to the lookup', async () => {
+    const a = contact();
+    const { ctx, lookups } = fakeContext({
+      answers: [nodes(a, tokenFor(a))],
+      closest: [a],
+      paths: [[a], []],
+    });
+    await putToClosest(ctx, { record: record() });
+    expect(lookups[0].paths).toBe(2);
+  });
+
+  it("also stores on each path's nearest share, so Sybils holding the k closest cannot take every replica", async () => {
+    // Path 0 met four Sybils nearer than anyone; path 1 only found honest nodes, farther out.
+    const sybils = Array.from({ length: K }, contact);
+    const honest = Array.from({ length: 3 }, contact);
+    const all = [...sybils, ...honest];
+    const { ctx, stores } = fakeContext({
+      answers: all.map((c) => nodes(c, tokenFor(c))),
+      closest: sybils,
+      paths: [sybils, honest],
+    });
+    const report = await putToClosest(ctx, { record: record() });
+    // k = 4 over 2 paths: each path's nearest 2 are added to the merged 4.
+    expect(hexes(stores.map((s) => s.to))).toEqual(hexes([...sybils, honest[0], honest[1]]));
+    expect(report.attempted).toBe(K + 2);
+  });
+
+  it("adds nothing when the paths' shares are already among the k closest", async () => {
+    const peers = Array.from({ length: K }, contact);
+    const { ctx, stores } = fakeContext({
+      answers: peers.map((c) => nodes(c, tokenFor(c))),
+      closest: peers,
+      paths: [
+        [peers[0], peers[2]],
+        [peers[1], peers[3]],
+      ],
+    });
+    await putToClosest(ctx, { record: record() });
+    expect(hexes(stores.map((s) => s.to))).toEqual(hexes(peers));
+  });
+
+  it('skips path members that gave no token', async () => {
+    const [a, b, c] = [contact(), contact(), contact()];
+    const { ctx, stores } = fakeContext({
+      answers: [nodes(a, tokenFor(a)), nodes(b), nodes(c, tokenFor(c))],
+      closest: [a],
+      paths: [[a], [b, c]],
+    });
+    await putToClosest(ctx, { record: record() });
+    expect(hexes(stores.map((s) => s.to))).toEqual(hexes([a, c]));
+  });
+});
+
+describe('findRecord in secure mode (disjoint paths)', () => {
+  const fourPaths = [[], [], [], []] as Contact[][];
+  const text = (found: { record: WireRecord } | undefined) => new TextDecoder().decode(found?.record.value);
+
+  it('does not stop at the first value: the lookup runs to its end and the k closest decide', async () => {
+    const key = randomId();
+    const [liar, h1, h2] = [contact(), contact(), contact()];
+    const { ctx, delivered, lookups } = fakeContext({
+      answers: [
+        onPath(0, valueReply(liar, recordWith(key, 'forged'))),
+        onPath(1, valueReply(h1, recordWith(key, 'real'))),
+        onPath(2, valueReply(h2, recordWith(key, 'real'))),
+      ],
+      closest: [h1, h2],
+      paths: fourPaths,
+    });
+    const found = await findRecord(ctx, { key });
+    expect(lookups[0].paths).toBe(4);
+    expect(delivered).toHaveLength(3);
+    expect(found?.lookup.finishReason).toBe('converged');
+    expect(text(found)).toBe('real');
+    // The liar is not among the k closest: its answer is not counted at all.
+    expect(found?.agreement).toEqual({ paths: 2, responders: 2, rivals: 0 });
+  });
+
+  it('ignores values from nodes outside the k closest, whatever number of paths they came on', async () => {
+    const key = randomId();
+    const liars = Array.from({ length: 4 }, contact);
+    const holder = contact();
+    const { ctx } = fakeContext({
+      answers: [
+        ...liars.map((liar, i) => onPath(i, valueReply(liar, recordWith(key, 'forged')))),
+        onPath(3, valueReply(holder, recordWith(key, 'real'))),
+      ],
+      closest: [holder, contact()],
+      paths: fourPaths,
+    });
+    const found = await findRecord(ctx, { key });
+    expect(text(found)).toBe('real');
+    expect(found?.from).toBe(holder);
+  });
+
+  it('returns undefined when only nodes outside the k closest returned a value', async () => {
+    const key = randomId();
+    const liar = contact();
+    const { ctx } = fakeContext({
+      answers: [onPath(0, valueReply(liar, recordWith(key, 'forged')))],
+      closest: [contact()],
+      paths: fourPaths,
+    });
+    await expect(findRecord(ctx, { key })).resolves.toBeUndefined();
+  });
+
+  it('among the k closest, the value most nodes returned wins, even when a rival came on more paths', async () => {
+    // The path that reached the key first claimed most holders; two liars among the k closest sat on two others.
+    const key = randomId();
+    const [h1, h2, h3, l1, l2] = Array.from({ length: 5 }, contact);
+    const { ctx } = fakeContext({
+      answers: [
+        onPath(0, valueReply(h1, recordWith(key, 'real'))),
+        onPath(0, valueReply(h2, recordWith(key, 'real'))),
+        onPath(0, valueReply(h3, recordWith(key, 'real'))),
+        onPath(1, valueReply(l1, recordWith(key, 'forged'))),
+        onPath(2, valueReply(l2, recordWith(key, 'forged'))),
+      ],
+      closest: [h1, l1, h2, l2, h3],
+      paths: fourPaths,
+    });
+    const found = await findRecord(ctx, { key });
+    expect(text(found)).toBe('real');
+    expect(found?.agreement).toEqual({ paths: 1, responders: 3, rivals: 1 });
+  });
+
+  it('breaks a tie on nodes by the number of paths, then by the holder nearest to the key', async () => {
+    const key = randomId();
+    const far = contactNear(key, 3);
+    const near = contactNear(key, 60);
+    const middle = contactNear(key, 10);
+    const other = contactNear(key, 20);
+    // One node and one path each: the value held nearer to the key wins, and `from` is that holder.
+    const tie = fakeContext({
+      answers: [
+        onPath(0, valueReply(far, recordWith(key, 'A'))),
+        onPath(1, valueReply(near, recordWith(key, 'B'))),
+      ],
+      closest: [near, far],
+      paths: fourPaths,
+    });
+    const byDistance = await findRecord(tie.ctx, { key });
+    expect(text(byDistance)).toBe('B');
+    expect(byDistance?.from).toBe(near);
+    // Two nodes each, but A's came on two paths and B's on one: A wins despite B's nearer holder, and is
+    // reported by its nearest holder.
+    const byPaths = fakeContext({
+      answers: [
+        onPath(0, valueReply(far, recordWith(key, 'A'))),
+        onPath(1, valueReply(middle, recordWith(key, 'A'))),
+        onPath(2, valueReply(near, recordWith(key, 'B'))),
+        onPath(2, valueReply(other, recordWith(key, 'B'))),
+      ],
+      closest: [near, other, middle, far],
+      paths: fourPaths,
+    });
+    const found = await findRecord(byPaths.ctx, { key });
+    expect(text(found)).toBe('A');
+    expect(found?.from).toBe(middle);
   });
 });

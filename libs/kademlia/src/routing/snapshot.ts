@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { dirname } from 'node:path';
 import { Encoder } from 'cbor-x';
 import { DEFAULTS } from '../config/defaults';
 import { KademliaError } from '../errors';
+import { writeFileAtomic } from '../io/atomic-file';
 import { nodeIdFromPublicKey } from '../id/key-id';
 import { idToHex } from '../id/node-id';
 import type { Contact } from './contact';
@@ -58,21 +57,7 @@ export async function saveSnapshot(
   }
   const body = cbor.encode([MAGIC, VERSION, options?.now ?? Date.now(), rows]);
 
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const file = await open(tmp, 'w', 0o600);
-    try {
-      await file.writeFile(body);
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  await writeFileAtomic(path, body);
 }
 
 /** The contacts of a snapshot; [] when there is no file. A bad file rejects with SNAPSHOT_INVALID. */

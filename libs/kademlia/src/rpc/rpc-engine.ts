@@ -35,6 +35,8 @@ export interface RpcEngineOptions {
   handleRequest: RequestHandler;
   /** Every request we accept and every response we expected: proof that the sender is alive there. */
   onPeerActivity?: (sender: InboundPayload, info: { rttMs?: number }) => void;
+  /** A request (or its resend) went to this endpoint: the node's guard treats its answers as expected. */
+  onRequestSent?: (to: Endpoint) => void;
   maxInflight: number;
 }
 
@@ -157,6 +159,7 @@ export class RpcEngine {
       return;
     }
     this.stats.requestsSent.add(messageTypeName(pending.requestType));
+    this.options.onRequestSent?.(pending.to.endpoint);
   }
 
   private onTimeout(pending: PendingRequest, timeoutOverrideMs: number | undefined): void {

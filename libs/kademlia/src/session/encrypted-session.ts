@@ -90,6 +90,12 @@ export class EncryptedSessionLayer implements SessionLayer {
   private closed = false;
   /** Undefined while no inbound packet is being handled (a send() from a timer or the application). */
   private fate: InboundFate | undefined;
+  /**
+   * The sender of the payload being delivered: a reply addressed with the very endpoint and key objects
+   * deliver() handed out goes straight to it, without building the session table's string key (a hex
+   * public key) and looking it up, once per reply packet.
+   */
+  private replyPeer: PeerEntry | undefined;
 
   constructor(options: EncryptedSessionOptions) {
     this.config = resolveSessionConfig(options);
@@ -148,6 +154,11 @@ export class EncryptedSessionLayer implements SessionLayer {
       );
     }
     const publicKey = to.publicKey;
+    const replyPeer = this.replyPeer;
+    if (replyPeer !== undefined && to.endpoint === replyPeer.endpoint && publicKey === replyPeer.publicKey) {
+      this.sendToPeer(replyPeer, payload);
+      return;
+    }
     if (publicKey === undefined) {
       const known = this.table.latestAt(to.endpoint);
       if (known !== undefined) this.sendToPeer(known, payload);
@@ -202,6 +213,8 @@ export class EncryptedSessionLayer implements SessionLayer {
     const peer = session.peer;
     // Set before the handler runs: drops of the replies it sends are not this packet's fate.
     if (this.fate !== undefined) this.fate = 'payload';
+    const outerReplyPeer = this.replyPeer;
+    this.replyPeer = peer;
     try {
       this.payloadHandler({
         from: peer.endpoint,
@@ -213,6 +226,8 @@ export class EncryptedSessionLayer implements SessionLayer {
     } catch {
       if (this.fate !== undefined) this.fate = 'dropped';
       this.drop('handler_error', peer.endpoint);
+    } finally {
+      this.replyPeer = outerReplyPeer;
     }
   }
 

@@ -1,5 +1,4 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
-import { open, sealInto } from '../crypto/aead';
+import { openSession, sealSession, sessionKey, type SessionKey } from '../crypto/aead';
 import type { TransportKeys } from '../crypto/noise-state';
 import { ReplayWindow } from '../crypto/replay-window';
 import { writePacketHeader } from './packet-header';
@@ -48,7 +47,7 @@ export interface TransportSessionOptions {
 }
 
 /**
- * One established session: two directional ChaCha20-Poly1305 keys (KeyObjects made once, not per packet),
+ * One established session: two directional ChaCha20-Poly1305 keys (converted once, not per packet),
  * the send counter that is also the nonce, the receive replay window and, on the responder side, the
  * amplification budget that holds until the initiator proves its address.
  */
@@ -62,8 +61,8 @@ export class TransportSession {
   readonly responder: ResponderRecord | undefined;
   readonly initiatorHandshake: InitiatorHandshake | undefined;
   readonly replay: ReplayWindow;
-  private readonly sendKey: KeyObject;
-  private readonly receiveKey: KeyObject;
+  private readonly sendKey: SessionKey;
+  private readonly receiveKey: SessionKey;
   private counter = 0;
   /** The initiator chose this address; a responder learns it is real from a valid cookie or the first DATA. */
   validated: boolean;
@@ -88,8 +87,8 @@ export class TransportSession {
     this.replay = new ReplayWindow(options.replayWindowBits);
     const initiator = options.role === 'initiator';
     const { initiatorToResponder, responderToInitiator } = options.keys;
-    this.sendKey = createSecretKey(initiator ? initiatorToResponder : responderToInitiator);
-    this.receiveKey = createSecretKey(initiator ? responderToInitiator : initiatorToResponder);
+    this.sendKey = sessionKey(initiator ? initiatorToResponder : responderToInitiator);
+    this.receiveKey = sessionKey(initiator ? responderToInitiator : initiatorToResponder);
     this.validated = initiator;
   }
 
@@ -109,7 +108,7 @@ export class TransportSession {
     writePacketHeader(packet, EncryptedPacketType.DATA);
     writeU32(packet, DATA_RECEIVER_INDEX, this.remoteIndex);
     writeCounter(packet, DATA_COUNTER, counter);
-    sealInto({
+    sealSession({
       key: this.sendKey,
       counter,
       ad: packet.subarray(0, DATA_HEADER_BYTES),
@@ -125,13 +124,13 @@ export class TransportSession {
   }
 
   /** The plaintext of an authenticated DATA packet; the caller checked the replay window and marks it after. */
-  openData(packet: Uint8Array, counter: number): Buffer | undefined {
-    return open(
-      this.receiveKey,
+  openData(packet: Uint8Array, counter: number): Uint8Array | undefined {
+    return openSession({
+      key: this.receiveKey,
       counter,
-      packet.subarray(0, DATA_HEADER_BYTES),
-      packet.subarray(DATA_HEADER_BYTES),
-    );
+      ad: packet.subarray(0, DATA_HEADER_BYTES),
+      sealed: packet.subarray(DATA_HEADER_BYTES),
+    });
   }
 
   /** The payload sent with this counter, if it is among the last few; a refused DATA is re-sent from here. */

@@ -27,6 +27,28 @@ describe('PublishedRecords', () => {
     ]);
   });
 
+  it('keeps the signed fields of a signed record, so republish re-sends the same signed version', () => {
+    const clock = fakeClock();
+    const published = new PublishedRecords({ now: clock.now });
+    const signed = {
+      publicKey: new Uint8Array(32).fill(3),
+      seq: 9,
+      salt: new Uint8Array([1]),
+      signature: new Uint8Array(64).fill(4),
+    };
+    published.add({ key: keyOf(1), value: new Uint8Array([1]), ttlMs: 24 * HOUR, signed });
+    signed.signature.fill(0);
+    clock.advance(22 * HOUR);
+    expect(published.dueForRepublish(22 * HOUR)).toEqual([
+      {
+        key: keyOf(1),
+        value: new Uint8Array([1]),
+        ttlMs: 24 * HOUR,
+        signed: { ...signed, signature: new Uint8Array(64).fill(4) },
+      },
+    ]);
+  });
+
   it('keeps a record alive indefinitely while it is republished in time', () => {
     const clock = fakeClock();
     const published = new PublishedRecords({ now: clock.now });

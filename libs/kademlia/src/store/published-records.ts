@@ -2,12 +2,15 @@ import { DEFAULTS } from '../config/defaults';
 import { KademliaError } from '../errors';
 import type { NodeId } from '../id/node-id';
 import { recordKeyString } from './record-key';
+import { copySignedFields, type SignedFields } from './signed-admission';
 
 /** A record this node published and keeps alive by republishing. */
 export interface PublishedRecord {
   readonly key: NodeId;
   readonly value: Uint8Array;
   readonly ttlMs: number;
+  /** A signed record's signed fields: republish re-sends the same signed version (a refresh on every holder). */
+  readonly signed?: SignedFields;
 }
 
 export interface PublishedRecordsOptions {
@@ -63,6 +66,7 @@ export class PublishedRecords {
       key: new Uint8Array(record.key),
       value: new Uint8Array(record.value),
       ttlMs: record.ttlMs,
+      ...(record.signed ? { signed: copySignedFields(record.signed) } : {}),
       expiresAt: now + record.ttlMs,
       republishedAt: now,
     });
@@ -88,7 +92,7 @@ export class PublishedRecords {
         this.entries.delete(id);
         continue;
       }
-      due.push({ key: entry.key, value: entry.value, ttlMs: entry.ttlMs });
+      due.push(publicView(entry));
     }
     return due;
   }
@@ -107,7 +111,7 @@ export class PublishedRecords {
   *records(): IterableIterator<PublishedRecord> {
     const now = this.now();
     for (const entry of this.entries.values()) {
-      if (entry.expiresAt > now) yield { key: entry.key, value: entry.value, ttlMs: entry.ttlMs };
+      if (entry.expiresAt > now) yield publicView(entry);
     }
   }
 
@@ -115,4 +119,9 @@ export class PublishedRecords {
     const now = this.now();
     for (const [id, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(id);
   }
+}
+
+function publicView(entry: Entry): PublishedRecord {
+  const { key, value, ttlMs, signed } = entry;
+  return signed ? { key, value, ttlMs, signed } : { key, value, ttlMs };
 }

@@ -56,7 +56,7 @@ describe('RecordStore', () => {
         reason: 'ttl_invalid',
       });
     }
-    expect(store.stats().rejected).toEqual({
+    expect(store.stats().rejected).toMatchObject({
       too_large: 1,
       ttl_invalid: 3,
       store_full: 0,
@@ -362,6 +362,11 @@ describe('RecordStore', () => {
             store_full: 0,
             quota_exceeded: 0,
             ttl_invalid: 0,
+            bad_signature: 0,
+            bad_record: 0,
+            seq_too_low: 0,
+            seq_reused: 0,
+            signed_key: 0,
           };
 
           const modelBytes = () => [...model.values()].reduce((sum, r) => sum + r.len, 0);

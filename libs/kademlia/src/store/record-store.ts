@@ -3,6 +3,14 @@ import { DEFAULTS } from '../config/defaults';
 import { KademliaError } from '../errors';
 import type { NodeId } from '../id/node-id';
 import { recordKeyString } from './record-key';
+import {
+  admitWrite,
+  copySignedFields,
+  signedOverheadBytes,
+  type SignedFields,
+  type SignedRejection,
+} from './signed-admission';
+import { SIGNED_RECORD_LIMITS } from './signed-records';
 
 /** Why a record is held: our own publish, stored for a peer as one of the k closest, or cached on a lookup path. */
 export type RecordOrigin = 'publish' | 'replica' | 'cache';
@@ -19,9 +27,11 @@ export interface StoredRecord {
   readonly sourceIp?: string;
   /** When this node last pushed the record to the current k closest. */
   readonly lastReplicatedAt: number;
+  /** Present for a signed mutable record: it was verified when stored and travels with the record. */
+  readonly signed?: SignedFields;
 }
 
-export type PutRejection = 'too_large' | 'store_full' | 'quota_exceeded' | 'ttl_invalid';
+export type PutRejection = 'too_large' | 'store_full' | 'quota_exceeded' | 'ttl_invalid' | SignedRejection;
 
 export interface PutInput {
   readonly key: NodeId;
@@ -29,6 +39,8 @@ export interface PutInput {
   readonly ttlMs: number;
   readonly origin: RecordOrigin;
   readonly sourceIp?: string;
+  /** The signed fields of a signed record; verified here before anything is stored (docs/signed-records.md). */
+  readonly signed?: SignedFields;
 }
 
 export type PutResult = { ok: true; record: StoredRecord } | { ok: false; reason: PutRejection };
@@ -91,6 +103,11 @@ export class RecordStore {
     store_full: 0,
     quota_exceeded: 0,
     ttl_invalid: 0,
+    bad_signature: 0,
+    bad_record: 0,
+    seq_too_low: 0,
+    seq_reused: 0,
+    signed_key: 0,
   };
   private expiredCount = 0;
   private evictedCount = 0;
@@ -112,16 +129,32 @@ export class RecordStore {
     return this.totalBytes;
   }
 
+  /**
+   * Stores, replaces or refreshes the record under key. Signed records follow docs/signed-records.md: the
+   * signature is verified, a signed key stays signed, only a higher seq replaces the held version, and the
+   * same version again (a republish) only extends the TTL.
+   */
   put(input: PutInput): PutResult {
-    const { key, value, ttlMs, origin } = input;
+    const { key, value, ttlMs, origin, signed } = input;
     if (value.length > this.maxValueBytes) return this.reject('too_large');
     if (!(ttlMs > 0)) return this.reject('ttl_invalid');
 
     const now = this.now();
     const id = recordKeyString(key);
     const existing = this.live(id, now);
-    // A cached copy (from anyone on a lookup path) must not overwrite or prolong what we hold authoritatively.
-    if (existing && origin === 'cache' && existing.origin !== 'cache') return { ok: true, record: existing };
+    const admission = admitWrite({
+      key,
+      existing,
+      incoming: input,
+      maxValueBytes: Math.min(this.maxValueBytes, SIGNED_RECORD_LIMITS.maxValueBytes),
+    });
+    if (admission.outcome === 'reject') return this.reject(admission.reason);
+    // A cached copy (from anyone on a lookup path) must not overwrite or prolong what we hold authoritatively;
+    // a newer signed version may replace the value, since its signature proves the publisher wrote it.
+    const cacheOverHeld = existing !== undefined && origin === 'cache' && existing.origin !== 'cache';
+    if (cacheOverHeld && (!signed || admission.outcome === 'refresh')) return { ok: true, record: existing };
+    // A refresh keeps the held bytes (the same version by definition); only the lifetime moves.
+    const kept = admission.outcome === 'refresh' && existing ? existing : input;
 
     const resultOrigin =
       existing && ORIGIN_RANK[existing.origin] > ORIGIN_RANK[origin] ? existing.origin : origin;
@@ -135,20 +168,23 @@ export class RecordStore {
       return this.reject('quota_exceeded');
     }
 
-    const addedBytes = value.length - (existing?.value.length ?? 0);
+    const addedBytes = heldBytes(input) - (existing ? heldBytes(existing) : 0);
     if (!this.makeRoom({ id, existing, addedRecords: existing ? 0 : 1, addedBytes })) {
       return this.reject('store_full');
     }
 
+    const expiresAt = now + Math.min(ttlMs, this.maxTtlMs);
     const record: StoredRecord = {
       key: new Uint8Array(key),
       // A copy: the caller's bytes may be a view into a whole received packet we should not keep alive.
-      value: new Uint8Array(value),
-      expiresAt: now + Math.min(ttlMs, this.maxTtlMs),
+      value: new Uint8Array(kept.value),
+      // A signed record's lifetime only grows: a refresh or a newer version never shortens what a holder keeps.
+      expiresAt: signed && existing?.signed ? Math.max(existing.expiresAt, expiresAt) : expiresAt,
       storedAt: now,
       origin: resultOrigin,
       ...(sourceIp !== undefined ? { sourceIp } : {}),
       lastReplicatedAt: existing?.lastReplicatedAt ?? now,
+      ...(kept.signed ? { signed: copySignedFields(kept.signed) } : {}),
     };
     this.write(id, existing, record);
     return { ok: true, record };
@@ -260,7 +296,7 @@ export class RecordStore {
 
     const replacingCache = existing?.origin === 'cache';
     const evictableRecords = this.cacheCount - (replacingCache ? 1 : 0);
-    const evictableBytes = this.cacheBytes - (replacingCache ? existing.value.length : 0);
+    const evictableBytes = this.cacheBytes - (replacingCache ? heldBytes(existing) : 0);
     if (
       this.records.size - evictableRecords + addedRecords > this.maxRecords ||
       this.totalBytes - evictableBytes + addedBytes > this.maxBytes
@@ -312,10 +348,10 @@ export class RecordStore {
   }
 
   private account(record: StoredRecord): void {
-    this.totalBytes += record.value.length;
+    this.totalBytes += heldBytes(record);
     if (record.origin === 'cache') {
       this.cacheCount++;
-      this.cacheBytes += record.value.length;
+      this.cacheBytes += heldBytes(record);
     }
     if (record.sourceIp !== undefined) {
       this.recordsPerIp.set(record.sourceIp, (this.recordsPerIp.get(record.sourceIp) ?? 0) + 1);
@@ -323,10 +359,10 @@ export class RecordStore {
   }
 
   private unaccount(record: StoredRecord): void {
-    this.totalBytes -= record.value.length;
+    this.totalBytes -= heldBytes(record);
     if (record.origin === 'cache') {
       this.cacheCount--;
-      this.cacheBytes -= record.value.length;
+      this.cacheBytes -= heldBytes(record);
     }
     if (record.sourceIp !== undefined) {
       const left = (this.recordsPerIp.get(record.sourceIp) ?? 1) - 1;
@@ -349,6 +385,11 @@ export class RecordStore {
     }
     this.cacheEvictionQueue.rebuild(entries);
   }
+}
+
+/** What a record counts against maxBytes: its value, plus salt, public key and signature when signed. */
+function heldBytes(record: { readonly value: Uint8Array; readonly signed?: SignedFields }): number {
+  return record.value.length + signedOverheadBytes(record.signed);
 }
 
 function positive(name: string, value: number): number {

@@ -154,23 +154,23 @@ describe('signRecord and verifyRecord', () => {
     }
   });
 
-  it('bounds value plus salt by maxValueBytes (1000 by default) and the salt by 64 bytes', () => {
+  it('bounds value plus salt by maxValueBytes (900 by default, to fit one encrypted packet) and the salt by 64 bytes', () => {
     const fits = signRecord({
       privateKey: publisher.privateKey,
-      value: new Uint8Array(990),
+      value: new Uint8Array(890),
       seq: 1,
       salt: new Uint8Array(10),
     });
     expect(verifyRecord(fits)).toBe(true);
-    expect(recordProblem(fits, { maxValueBytes: 999 })).toBe('too_large');
+    expect(recordProblem(fits, { maxValueBytes: 899 })).toBe('too_large');
     expect(
-      codeOf(() => signRecord({ privateKey: publisher.privateKey, value: new Uint8Array(1001), seq: 1 })),
+      codeOf(() => signRecord({ privateKey: publisher.privateKey, value: new Uint8Array(901), seq: 1 })),
     ).toBe('VALUE_TOO_LARGE');
     expect(
       codeOf(() =>
         signRecord({
           privateKey: publisher.privateKey,
-          value: new Uint8Array(991),
+          value: new Uint8Array(891),
           seq: 1,
           salt: new Uint8Array(10),
         }),

@@ -1,8 +1,8 @@
 import { sha1 } from '@noble/hashes/sha1';
 import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { DEFAULTS } from '../config/defaults';
 import { KademliaError } from '../errors';
 import { idEquals, isNodeId, type NodeId } from '../id/node-id';
+import { WIRE_LIMITS } from '../wire/wire-limits';
 import {
   ED25519_PUBLIC_KEY_BYTES,
   ED25519_SIGNATURE_BYTES,
@@ -23,9 +23,11 @@ import {
  */
 export const SIGNED_RECORD_LIMITS = {
   /** BEP 44's bound: a salt names one of a publisher's records, it is not a payload. */
-  maxSaltBytes: 64,
+  maxSaltBytes: WIRE_LIMITS.maxSaltBytes,
   /** seq is a JavaScript safe integer, so every implementation can hold it exactly. */
-  maxSeq: Number.MAX_SAFE_INTEGER,
+  maxSeq: WIRE_LIMITS.maxSeq,
+  /** value.length + salt.length: the whole record, signed fields and all, must fit one encrypted packet. */
+  maxValueBytes: WIRE_LIMITS.maxSignedValueBytes,
 } as const;
 
 /** Prefixes every signed message, so a signature made for a kadfleet record means nothing anywhere else. */
@@ -52,12 +54,12 @@ export interface SignRecordInput {
   readonly value: Uint8Array;
   readonly seq: number;
   readonly salt?: Uint8Array;
-  /** Bound on value.length + salt.length (defaults to DEFAULTS.maxValueBytes). */
+  /** Bound on value.length + salt.length (defaults to SIGNED_RECORD_LIMITS.maxValueBytes, 900). */
   readonly maxValueBytes?: number;
 }
 
 export interface RecordCheckOptions {
-  /** Bound on value.length + salt.length (defaults to DEFAULTS.maxValueBytes). */
+  /** Bound on value.length + salt.length (defaults to SIGNED_RECORD_LIMITS.maxValueBytes, 900). */
   readonly maxValueBytes?: number;
 }
 
@@ -120,7 +122,7 @@ export function signRecord(input: SignRecordInput): SignedRecord {
   const { publicKey } = signingKeyPairFrom(input.privateKey);
   const salt = new Uint8Array(input.salt ?? NO_SALT);
   const value = new Uint8Array(input.value);
-  const maxValueBytes = input.maxValueBytes ?? DEFAULTS.maxValueBytes;
+  const maxValueBytes = input.maxValueBytes ?? SIGNED_RECORD_LIMITS.maxValueBytes;
   if (value.length + salt.length > maxValueBytes) {
     throw new KademliaError(
       `value and salt take ${value.length + salt.length} bytes, more than ${maxValueBytes}`,
@@ -142,7 +144,7 @@ export function recordProblem(
   options: RecordCheckOptions = {},
 ): SignedRecordProblem | undefined {
   if (!isWellFormed(record)) return 'malformed';
-  const maxValueBytes = options.maxValueBytes ?? DEFAULTS.maxValueBytes;
+  const maxValueBytes = options.maxValueBytes ?? SIGNED_RECORD_LIMITS.maxValueBytes;
   if (record.value.length + record.salt.length > maxValueBytes) return 'too_large';
   if (isUnsafePublicKey(record.publicKey)) return 'unsafe_public_key';
   if (!idEquals(record.key, signedRecordKey(record.publicKey, record.salt))) return 'key_not_derived';

@@ -67,8 +67,19 @@ export class CborWriter {
       this.buf[this.pos++] = top | 25;
       this.buf[this.pos++] = value >> 8;
       this.buf[this.pos++] = value & 0xff;
+    } else if (value > 0xffff_ffff) {
+      // Sequence numbers of signed records go up to 2^53 - 1; the codec never passes anything larger.
+      this.room(9);
+      this.buf[this.pos++] = top | 27;
+      const high = Math.floor(value / 0x1_0000_0000);
+      const low = value >>> 0;
+      for (const word of [high, low]) {
+        this.buf[this.pos++] = word >>> 24;
+        this.buf[this.pos++] = (word >>> 16) & 0xff;
+        this.buf[this.pos++] = (word >>> 8) & 0xff;
+        this.buf[this.pos++] = word & 0xff;
+      }
     } else {
-      // Callers only write values up to 2^32 - 1 (request IDs are the largest).
       this.room(5);
       this.buf[this.pos++] = top | 26;
       this.buf[this.pos++] = value >>> 24;

@@ -12,14 +12,19 @@ import {
 import type { Contact } from '../routing/contact';
 import { ipToBytes } from './ip-address';
 import {
+  isSignedWireRecord,
   MessageType,
   type Message,
   type RemoteErrorCode,
+  type SignedWireRecord,
   type StoreStatus,
   type WireRecord,
 } from './messages';
 import { messageToJson } from './message-json';
 import { messageArb } from './test/message-arbitraries';
+import { DEFAULTS } from '../config/defaults';
+import { INIT_OVERHEAD_BYTES } from '../session/encrypted-packets';
+import { WIRE_LIMITS } from './wire-limits';
 
 // Crafts arbitrary (also invalid) CBOR, the way a confused or hostile peer could.
 const cborx = new Encoder({ useRecords: false, tagUint8Array: false });
@@ -30,7 +35,22 @@ const b = (length: number, fill = 0xab): Uint8Array => new Uint8Array(length).fi
 const pk = b(32, 0x11);
 const contact = (ip: Uint8Array = fromHex('c0000201'), port: unknown = 6881): unknown[] => [pk, ip, port];
 const record = (key = b(20), value = b(5), ttl: unknown = 60): unknown[] => [key, value, ttl];
+/** A signed record's 7 items; the codec checks shapes, not signatures, so any bytes do. */
+const signedRecord = (
+  fields: { value?: unknown; publicKey?: unknown; seq?: unknown; salt?: unknown; signature?: unknown } = {},
+): unknown[] => [
+  b(20),
+  'value' in fields ? fields.value : b(5),
+  60,
+  'publicKey' in fields ? fields.publicKey : b(32, 0x22),
+  'seq' in fields ? fields.seq : 7,
+  'salt' in fields ? fields.salt : b(3, 0x33),
+  'signature' in fields ? fields.signature : b(64, 0x44),
+];
 const mapped = fromHex('00000000000000000000ffffc0000201');
+
+/** cbor-x writes numbers above 2^32 - 1 as floats, bigints as integers: the wire wants integers. */
+const uint = (n: number): number | bigint => (n > 0xffff_ffff ? BigInt(n) : n);
 
 /** docs/protocol.md §3, restated independently of the codec: the plain array each message becomes. */
 function documentedLayout(message: Message): unknown[] {
@@ -39,7 +59,11 @@ function documentedLayout(message: Message): unknown[] {
     Buffer.from(ipToBytes(c.host)),
     c.port,
   ];
-  const record = (r: WireRecord): unknown[] => [Buffer.from(r.key), Buffer.from(r.value), r.ttlSeconds];
+  const record = (r: WireRecord): unknown[] => {
+    const head = [Buffer.from(r.key), Buffer.from(r.value), r.ttlSeconds];
+    if (!isSignedWireRecord(r)) return head;
+    return [...head, Buffer.from(r.publicKey), uint(r.seq), Buffer.from(r.salt), Buffer.from(r.signature)];
+  };
   const head = [message.type, message.requestId];
   switch (message.type) {
     case MessageType.PING:
@@ -55,7 +79,9 @@ function documentedLayout(message: Message): unknown[] {
       return message.token ? [...fields, Buffer.from(message.token)] : fields;
     }
     case MessageType.FIND_VALUE:
-      return [...head, Buffer.from(message.key)];
+      return message.minSeq === undefined
+        ? [...head, Buffer.from(message.key)]
+        : [...head, Buffer.from(message.key), uint(message.minSeq)];
     case MessageType.VALUE:
       return [...head, record(message.record), Buffer.from(message.token)];
     case MessageType.STORE:
@@ -67,6 +93,19 @@ function documentedLayout(message: Message): unknown[] {
         ? [...head, message.code]
         : [...head, message.code, message.message];
   }
+}
+
+function signedWire(overrides: Partial<SignedWireRecord> = {}): SignedWireRecord {
+  return {
+    key: b(20),
+    value: b(5),
+    ttlSeconds: 60,
+    publicKey: b(32, 0x22),
+    seq: 7,
+    salt: b(3, 0x33),
+    signature: b(64, 0x44),
+    ...overrides,
+  };
 }
 
 function reasonOf(result: DecodeResult): WireDropReason | 'ok' {
@@ -97,6 +136,28 @@ describe('codec', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it("keeps the largest STORE and VALUE of either record kind inside the encrypted layer's payload budget", () => {
+    const budget = DEFAULTS.maxPacketBytes - INIT_OVERHEAD_BYTES;
+    const token = b(16);
+    const requestId = WIRE_LIMITS.maxRequestId;
+    const ttlSeconds = WIRE_LIMITS.maxTtlSeconds;
+    const immutable = { key: b(20), value: b(WIRE_LIMITS.maxValueBytes), ttlSeconds };
+    const largestSigned = [
+      signedWire({ value: b(836), salt: b(64), seq: WIRE_LIMITS.maxSeq, ttlSeconds }),
+      signedWire({ value: b(900), salt: b(0), seq: WIRE_LIMITS.maxSeq, ttlSeconds }),
+      signedWire({ value: b(876), salt: b(24), seq: WIRE_LIMITS.maxSeq, ttlSeconds }),
+    ];
+    const sizes = [immutable, ...largestSigned].flatMap((record) => [
+      encodeMessage({ type: MessageType.STORE, requestId, token, record }).length,
+      encodeMessage({ type: MessageType.VALUE, requestId, token, record }).length,
+    ]);
+    // docs/protocol.md §4 quotes these numbers.
+    expect(sizes.slice(0, 2)).toEqual([1054, 1054]);
+    expect(Math.max(...sizes.slice(2))).toBe(1065);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(budget);
+    expect(budget).toBe(1108);
   });
 
   it('derives each contact ID from its public key instead of trusting the sender', () => {
@@ -200,7 +261,90 @@ describe('codec', () => {
       ],
       ['a record with four fields', raw([8, 1, b(16), [...record(), 0]]), 'bad_record'],
       ['a 1001-byte value', raw([8, 1, b(16), record(undefined, b(1_001))]), 'value_too_large'],
-      ['an unknown STORE_ACK status', raw([9, 1, 6]), 'bad_field'],
+      ['a record with six fields', raw([8, 1, b(16), signedRecord().slice(0, 6)]), 'bad_record'],
+      ['a record with eight fields', raw([8, 1, b(16), [...signedRecord(), 0]]), 'bad_record'],
+      [
+        'a signed record with a 31-byte public key',
+        raw([7, 1, signedRecord({ publicKey: b(31) }), b(16)]),
+        'bad_record',
+      ],
+      [
+        'a signed record whose public key is text',
+        raw([8, 1, b(16), signedRecord({ publicKey: 'k'.repeat(32) })]),
+        'bad_record',
+      ],
+      [
+        'a signed record with a 63-byte signature',
+        raw([8, 1, b(16), signedRecord({ signature: b(63) })]),
+        'bad_record',
+      ],
+      [
+        'a signed record with a 65-byte signature',
+        raw([7, 1, signedRecord({ signature: b(65) }), b(16)]),
+        'bad_record',
+      ],
+      [
+        'a signed record with a 65-byte salt',
+        raw([8, 1, b(16), signedRecord({ salt: b(65) })]),
+        'bad_record',
+      ],
+      [
+        'a signed record whose salt is text',
+        raw([8, 1, b(16), signedRecord({ salt: 'salt' })]),
+        'bad_record',
+      ],
+      ['a signed record whose seq is bytes', raw([8, 1, b(16), signedRecord({ seq: b(8) })]), 'bad_record'],
+      [
+        'a signed record with seq 2^53',
+        fromHex(
+          '84 08 01 50' +
+            'ab'.repeat(16) +
+            '87 54' +
+            'ab'.repeat(20) +
+            '45 0102030405 18 3c 58 20' +
+            '22'.repeat(32) +
+            '1b 0020000000000000 40 58 40' +
+            '44'.repeat(64),
+        ),
+        'cbor_unsupported',
+      ],
+      [
+        'a signed record with a seq not in its shortest form',
+        fromHex(
+          '84 08 01 50' +
+            'ab'.repeat(16) +
+            '87 54' +
+            'ab'.repeat(20) +
+            '45 0102030405 18 3c 58 20' +
+            '22'.repeat(32) +
+            '18 07 40 58 40' +
+            '44'.repeat(64),
+        ),
+        'non_canonical',
+      ],
+      [
+        'a signed record with a 901-byte value',
+        raw([8, 1, b(16), signedRecord({ value: b(901), salt: b(0) })]),
+        'value_too_large',
+      ],
+      [
+        'a signed record with value 880 and salt 21',
+        raw([8, 1, b(16), signedRecord({ value: b(880), salt: b(21) })]),
+        'value_too_large',
+      ],
+      [
+        'a signed record with a 1001-byte value',
+        raw([7, 1, signedRecord({ value: b(1_001) }), b(16)]),
+        'value_too_large',
+      ],
+      ['a FIND_VALUE with a text minSeq', raw([6, 1, b(20), '1']), 'bad_field'],
+      [
+        'a FIND_VALUE with minSeq 2^53',
+        fromHex('84 06 01 54' + 'ab'.repeat(20) + '1b 0020000000000000'),
+        'cbor_unsupported',
+      ],
+      ['a FIND_VALUE with five fields', raw([6, 1, b(20), 1, 1]), 'wrong_field_count'],
+      ['an unknown STORE_ACK status', raw([9, 1, 9]), 'bad_field'],
       ['an unknown ERROR code', raw([15, 1, 4]), 'bad_field'],
       ['ERROR text of 201 bytes', raw([15, 1, 0, 'x'.repeat(201)]), 'bad_field'],
       ['ERROR text that is not UTF-8', fromHex('84 0f 01 00 62 c328'), 'bad_field'],
@@ -220,6 +364,14 @@ describe('codec', () => {
         raw([4, 1, [0, 160, 1, 2, 3, 4, 5, 6]]),
         raw([5, 1, 8, 7, Array.from({ length: 20 }, () => contact())]),
         raw([9, 1, 5]),
+        raw([9, 1, 6]),
+        raw([9, 1, 7]),
+        raw([9, 1, 8]),
+        raw([6, 1, b(20), 0]),
+        raw([6, 1, b(20), uint(Number.MAX_SAFE_INTEGER)]),
+        raw([8, 1, b(16), signedRecord({ value: b(900), salt: b(0) })]),
+        raw([8, 1, b(16), signedRecord({ value: b(836), salt: b(64), seq: uint(Number.MAX_SAFE_INTEGER) })]),
+        raw([7, 1, signedRecord({ value: b(0), salt: b(0), seq: 0 }), b(16)]),
         raw([8, 1, b(16), record(undefined, b(1_000), 48 * 3600)]),
         raw([2, 1, b(4), 65_535]),
         raw([15, 1, 0, 'x'.repeat(200)]),
@@ -298,6 +450,33 @@ describe('codec', () => {
         },
       ],
       ['an unknown status', { type: MessageType.STORE_ACK, requestId: 1, status: 9 as StoreStatus }],
+      ['a negative minSeq', { type: MessageType.FIND_VALUE, requestId: 1, key: b(20), minSeq: -1 }],
+      ['a minSeq of 2^53', { type: MessageType.FIND_VALUE, requestId: 1, key: b(20), minSeq: 2 ** 53 }],
+      [
+        'a signed record with value and salt over 900 bytes',
+        {
+          type: MessageType.STORE,
+          requestId: 1,
+          token: b(16),
+          record: signedWire({ value: b(850), salt: b(51) }),
+        },
+      ],
+      [
+        'a signed record with a 65-byte salt',
+        { type: MessageType.STORE, requestId: 1, token: b(16), record: signedWire({ salt: b(65) }) },
+      ],
+      [
+        'a signed record with a 31-byte public key',
+        { type: MessageType.VALUE, requestId: 1, token: b(16), record: signedWire({ publicKey: b(31) }) },
+      ],
+      [
+        'a signed record with a 63-byte signature',
+        { type: MessageType.VALUE, requestId: 1, token: b(16), record: signedWire({ signature: b(63) }) },
+      ],
+      [
+        'a signed record with a fractional seq',
+        { type: MessageType.STORE, requestId: 1, token: b(16), record: signedWire({ seq: 1.5 }) },
+      ],
       ['an unknown error code', { type: MessageType.ERROR, requestId: 1, code: 9 as RemoteErrorCode }],
       [
         'error text of 201 bytes',

@@ -4,14 +4,17 @@ import type { Contact } from '../routing/contact';
 import type { Endpoint } from '../transport/transport';
 import { CborFailure, CborReader, MajorType } from './cbor-reader';
 import { CborWriter } from './cbor-writer';
-import { bytesToIp, ipToBytes, isIPv4MappedBytes, IPV4_BYTES, IPV6_BYTES } from './ip-address';
+import { bytesToIp, ipToBytes, isIPv4MappedBytes, IPV4_BYTES, IPV6_BYTES, wireIpBytes } from './ip-address';
 import {
   MessageType,
   RemoteErrorCode,
   StoreStatus,
   type Message,
+  type FindValueMessage,
   type NodesMessage,
+  type SignedWireRecord,
   type WireRecord,
+  isSignedWireRecord,
 } from './messages';
 import { WIRE_LIMITS } from './wire-limits';
 
@@ -58,7 +61,7 @@ const FIELD_COUNTS: Readonly<Record<MessageType, readonly [number, number]>> = {
   [MessageType.FIND_NODE]: [3, 3],
   [MessageType.FIND_NODE_BY_DISTANCE]: [3, 3],
   [MessageType.NODES]: [5, 6],
-  [MessageType.FIND_VALUE]: [3, 3],
+  [MessageType.FIND_VALUE]: [3, 4],
   [MessageType.VALUE]: [4, 4],
   [MessageType.STORE]: [4, 4],
   [MessageType.STORE_ACK]: [3, 3],
@@ -111,9 +114,7 @@ function writeMessage(w: CborWriter, message: Message): void {
     case MessageType.NODES:
       return writeNodes(w, message, start);
     case MessageType.FIND_VALUE:
-      start(3);
-      w.bytes(checkBytes(message.key, WIRE_LIMITS.idBytes, 'key'));
-      return;
+      return writeFindValue(w, message, start);
     case MessageType.VALUE:
       start(4);
       writeRecord(w, message.record);
@@ -165,10 +166,21 @@ function writeNodes(w: CborWriter, message: NodesMessage, start: (fields: number
 function writeContact(w: CborWriter, contact: Contact): void {
   w.arrayHead(3);
   w.bytes(checkBytes(contact.publicKey, WIRE_LIMITS.publicKeyBytes, 'contact publicKey'));
-  w.bytes(ipToBytes(contact.host));
+  w.bytes(wireIpBytes(contact.host));
   w.uint(checkPort(contact.port));
 }
 
+function writeFindValue(w: CborWriter, message: FindValueMessage, start: (fields: number) => void): void {
+  const { key, minSeq } = message;
+  if (minSeq !== undefined) {
+    check(isUintInRange(minSeq, 0, WIRE_LIMITS.maxSeq), 'minSeq out of range', minSeq);
+  }
+  start(minSeq === undefined ? 3 : 4);
+  w.bytes(checkBytes(key, WIRE_LIMITS.idBytes, 'key'));
+  if (minSeq !== undefined) w.uint(minSeq);
+}
+
+/** `[key, value, ttl]` for an immutable record, `[key, value, ttl, publicKey, seq, salt, signature]` for a signed one. */
 function writeRecord(w: CborWriter, record: WireRecord): void {
   check(
     record.value instanceof Uint8Array && record.value.length <= WIRE_LIMITS.maxValueBytes,
@@ -180,10 +192,33 @@ function writeRecord(w: CborWriter, record: WireRecord): void {
     'record ttl out of range',
     record.ttlSeconds,
   );
-  w.arrayHead(3);
+  const signed = isSignedWireRecord(record);
+  if (signed) checkSignedFields(record);
+  w.arrayHead(signed ? 7 : 3);
   w.bytes(checkBytes(record.key, WIRE_LIMITS.idBytes, 'record key'));
   w.bytes(record.value);
   w.uint(record.ttlSeconds);
+  if (!signed) return;
+  w.bytes(record.publicKey);
+  w.uint(record.seq);
+  w.bytes(record.salt);
+  w.bytes(record.signature);
+}
+
+function checkSignedFields(record: SignedWireRecord): void {
+  checkBytes(record.publicKey, WIRE_LIMITS.signingKeyBytes, 'record publicKey');
+  checkBytes(record.signature, WIRE_LIMITS.signatureBytes, 'record signature');
+  check(isUintInRange(record.seq, 0, WIRE_LIMITS.maxSeq), 'record seq out of range', record.seq);
+  check(
+    record.salt instanceof Uint8Array && record.salt.length <= WIRE_LIMITS.maxSaltBytes,
+    'record salt missing or too long',
+    record.salt?.length,
+  );
+  check(
+    record.value.length + record.salt.length <= WIRE_LIMITS.maxSignedValueBytes,
+    'signed record value and salt too large',
+    record.value.length + record.salt.length,
+  );
 }
 
 function checkRequestId(requestId: number): number {
@@ -295,8 +330,11 @@ function readMessage(reader: CborReader): Message {
       return { type, requestId, distances: readDistances(reader) };
     case MessageType.NODES:
       return readNodes(reader, requestId, top.value === 6);
-    case MessageType.FIND_VALUE:
-      return { type, requestId, key: readFixedBytes(reader, WIRE_LIMITS.idBytes, 'bad_field') };
+    case MessageType.FIND_VALUE: {
+      const key = readFixedBytes(reader, WIRE_LIMITS.idBytes, 'bad_field');
+      if (top.value === 3) return { type, requestId, key };
+      return { type, requestId, key, minSeq: readUint(reader, WIRE_LIMITS.maxSeq, 'bad_field') };
+    }
     case MessageType.VALUE: {
       const record = readRecord(reader);
       return { type, requestId, record, token: readFixedBytes(reader, WIRE_LIMITS.tokenBytes, 'bad_token') };
@@ -343,16 +381,32 @@ function readContact(reader: CborReader): Contact {
   return { id: nodeIdFromPublicKey(publicKey), publicKey, host, port };
 }
 
+/**
+ * A 3-item (immutable) or 7-item (signed) record. Shapes and sizes only: a signature costs a public-key
+ * operation, so the store handler verifies it after the token check and a reader on receiving a VALUE.
+ */
 function readRecord(reader: CborReader): WireRecord {
   const head = reader.readHead();
-  if (head.major !== MajorType.ARRAY || head.value !== 3) throw new FieldFailure('bad_record');
+  if (head.major !== MajorType.ARRAY || (head.value !== 3 && head.value !== 7)) {
+    throw new FieldFailure('bad_record');
+  }
   const key = readFixedBytes(reader, WIRE_LIMITS.idBytes, 'bad_record');
   const valueHead = reader.readHead();
   if (valueHead.major !== MajorType.BYTES) throw new FieldFailure('bad_record');
   if (valueHead.value > WIRE_LIMITS.maxValueBytes) throw new FieldFailure('value_too_large');
   const value = reader.takeBytes(valueHead.value);
   const ttlSeconds = readUint(reader, WIRE_LIMITS.maxTtlSeconds, 'bad_record');
-  return { key, value, ttlSeconds };
+  if (head.value === 3) return { key, value, ttlSeconds };
+  const publicKey = readFixedBytes(reader, WIRE_LIMITS.signingKeyBytes, 'bad_record');
+  const seq = readUint(reader, WIRE_LIMITS.maxSeq, 'bad_record');
+  const saltHead = reader.readHead();
+  if (saltHead.major !== MajorType.BYTES || saltHead.value > WIRE_LIMITS.maxSaltBytes) {
+    throw new FieldFailure('bad_record');
+  }
+  const salt = reader.takeBytes(saltHead.value);
+  const signature = readFixedBytes(reader, WIRE_LIMITS.signatureBytes, 'bad_record');
+  if (value.length + salt.length > WIRE_LIMITS.maxSignedValueBytes) throw new FieldFailure('value_too_large');
+  return { key, value, ttlSeconds, publicKey, seq, salt, signature };
 }
 
 function readDistances(reader: CborReader): number[] {

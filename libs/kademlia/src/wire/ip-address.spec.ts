@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { isKademliaError } from '../errors';
-import { bytesToIp, canonicalIp, ipToBytes, isIPv4, isIPv4MappedBytes, isIPv6 } from './ip-address';
+import {
+  bytesToIp,
+  canonicalIp,
+  ipToBytes,
+  isIPv4,
+  isIPv4MappedBytes,
+  isIPv6,
+  wireIpBytes,
+} from './ip-address';
 
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex');
 const urlHostname = (ipv6: string): string => new URL(`http://[${ipv6}]/`).hostname.slice(1, -1);
@@ -124,5 +132,27 @@ describe('ip-address', () => {
       }),
       { numRuns: 1_000 },
     );
+  });
+
+  describe("wireIpBytes (the encoders' cached parse)", () => {
+    it('gives the bytes ipToBytes gives, first and later calls alike', () => {
+      for (const host of ['203.0.113.7', '2001:db8::1', '::ffff:198.51.100.2']) {
+        expect(hex(wireIpBytes(host))).toBe(hex(ipToBytes(host)));
+        expect(hex(wireIpBytes(host))).toBe(hex(ipToBytes(host)));
+      }
+    });
+
+    it('refuses what ipToBytes refuses, every time (errors are not cached)', () => {
+      for (let i = 0; i < 2; i++) {
+        expect(() => wireIpBytes('example.org')).toThrow(expect.objectContaining({ code: 'WIRE_MALFORMED' }));
+      }
+    });
+
+    it('stays correct past its bound', () => {
+      for (let i = 0; i < 5_000; i++) {
+        const host = `10.${(i >> 8) & 255}.${i & 255}.1`;
+        expect(wireIpBytes(host)[2]).toBe(i & 255);
+      }
+    });
   });
 });

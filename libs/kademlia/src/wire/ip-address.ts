@@ -41,6 +41,27 @@ export function ipToBytes(host: string): Uint8Array {
   );
 }
 
+/**
+ * Most recently parsed hosts, for the encoders: a NODES reply writes 20 contacts' addresses, and a busy node
+ * writes the same few thousand again and again (parsing one costs an isIP() regular expression and a new array).
+ * Cleared when full rather than kept in LRU order: refilling costs only the parsing the cache saves.
+ */
+const WIRE_IP_CACHE_SIZE = 4_096;
+const wireIpCache = new Map<string, Uint8Array>();
+
+/**
+ * ipToBytes for encoders that only copy the bytes: the array returned may be shared and must not be
+ * changed. Errors are the same as ipToBytes' (and are not cached).
+ */
+export function wireIpBytes(host: string): Uint8Array {
+  const cached = wireIpCache.get(host);
+  if (cached !== undefined) return cached;
+  const bytes = ipToBytes(host);
+  if (wireIpCache.size >= WIRE_IP_CACHE_SIZE) wireIpCache.clear();
+  wireIpCache.set(host, bytes);
+  return bytes;
+}
+
 /** Dotted IPv4 for 4 bytes, canonical compressed IPv6 for 16; other lengths are WIRE_MALFORMED. */
 export function bytesToIp(bytes: Uint8Array): string {
   if (bytes.length === IPV4_BYTES) return `${bytes[0]}.${bytes[1]}.${bytes[2]}.${bytes[3]}`;

@@ -1,7 +1,7 @@
 import { idToHex } from '../id/node-id';
 import { nodeIdFromPublicKey } from '../id/key-id';
 import type { Contact } from '../routing/contact';
-import { MessageType, type Message, type WireRecord } from './messages';
+import { isSignedWireRecord, MessageType, type Message, type WireRecord } from './messages';
 
 /**
  * Messages as plain JSON (type by name, bytes as lowercase hex) for test vectors, logs and debugging
@@ -20,6 +20,11 @@ interface RecordJson {
   key: string;
   value: string;
   ttlSeconds: number;
+  /** The signed fields, all present or all absent. */
+  publicKey?: string;
+  seq?: number;
+  salt?: string;
+  signature?: string;
 }
 
 export function messageToJson(message: Message): MessageJson {
@@ -67,11 +72,27 @@ function contactFromJson(json: ContactJson): Contact {
 }
 
 function recordToJson(record: WireRecord): RecordJson {
-  return { key: hex(record.key), value: hex(record.value), ttlSeconds: record.ttlSeconds };
+  const json = { key: hex(record.key), value: hex(record.value), ttlSeconds: record.ttlSeconds };
+  if (!isSignedWireRecord(record)) return json;
+  return {
+    ...json,
+    publicKey: hex(record.publicKey),
+    seq: record.seq,
+    salt: hex(record.salt),
+    signature: hex(record.signature),
+  };
 }
 
 function recordFromJson(json: RecordJson): WireRecord {
-  return { key: bytes(json.key), value: bytes(json.value), ttlSeconds: json.ttlSeconds };
+  const record = { key: bytes(json.key), value: bytes(json.value), ttlSeconds: json.ttlSeconds };
+  if (json.signature === undefined) return record;
+  return {
+    ...record,
+    publicKey: bytes(json.publicKey ?? ''),
+    seq: json.seq ?? 0,
+    salt: bytes(json.salt ?? ''),
+    signature: bytes(json.signature),
+  };
 }
 
 function hex(value: Uint8Array): string {

@@ -19,11 +19,35 @@ export enum MessageType {
   ERROR = 15,
 }
 
-/** A stored value as it travels: key (160-bit), value bytes, remaining time-to-live in seconds. */
-export interface WireRecord {
+/** An immutable stored value as it travels: key (160-bit), value bytes, remaining time-to-live in seconds. */
+export interface ImmutableWireRecord {
   readonly key: NodeId;
   readonly value: Uint8Array;
   readonly ttlSeconds: number;
+}
+
+/**
+ * A signed mutable record as it travels (docs/signed-records.md): the immutable fields plus the publisher's
+ * Ed25519 public key, the version, the salt and the signature. The codec checks shapes and sizes only; whoever
+ * stores or uses the record verifies the signature (store/signed-records.ts).
+ */
+export interface SignedWireRecord extends ImmutableWireRecord {
+  /** Raw 32-byte Ed25519 public key; key must equal SHA-1(publicKey ‖ salt). */
+  readonly publicKey: Uint8Array;
+  /** 0..2^53-1; holders keep the highest valid seq. */
+  readonly seq: number;
+  /** 0..64 bytes. */
+  readonly salt: Uint8Array;
+  /** 64 bytes. */
+  readonly signature: Uint8Array;
+}
+
+/** Either kind of record; on the wire a 3-item array is immutable, a 7-item array is signed. */
+export type WireRecord = ImmutableWireRecord | SignedWireRecord;
+
+/** True for a signed record (it carries a signature); the codec guarantees the other signed fields with it. */
+export function isSignedWireRecord(record: WireRecord): record is SignedWireRecord {
+  return (record as Partial<SignedWireRecord>).signature !== undefined;
 }
 
 export interface PingMessage {
@@ -65,6 +89,12 @@ export interface FindValueMessage {
   readonly type: MessageType.FIND_VALUE;
   readonly requestId: number;
   readonly key: NodeId;
+  /**
+   * Only a signed record with seq ≥ minSeq is wanted: a holder of an older one answers as if it held nothing
+   * (NODES + token), so a reader that has version n asks for n + 1 and gets no value bytes unless a newer
+   * version exists. Ignored for immutable records.
+   */
+  readonly minSeq?: number;
 }
 export interface ValueMessage {
   readonly type: MessageType.VALUE;
@@ -84,8 +114,17 @@ export enum StoreStatus {
   STORE_FULL = 2,
   TOO_LARGE = 3,
   QUOTA_EXCEEDED = 4,
-  /** The record itself is unacceptable (a TTL of 0): resending the same STORE will not help. */
+  /**
+   * The record itself is unacceptable (a TTL of 0), or it is immutable and the key holds a signed record:
+   * resending the same STORE will not help.
+   */
   BAD_RECORD = 5,
+  /** A signed record whose public key is unsafe, whose key is not SHA-1(publicKey ‖ salt), or whose signature fails. */
+  BAD_SIGNATURE = 6,
+  /** A signed record older than the one held: the holder has a newer version. */
+  SEQ_TOO_LOW = 7,
+  /** A signed record with the held seq but another value: the publisher signed two values with one seq. */
+  SEQ_REUSED = 8,
 }
 export interface StoreAckMessage {
   readonly type: MessageType.STORE_ACK;

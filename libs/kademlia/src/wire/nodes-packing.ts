@@ -1,6 +1,6 @@
 import { KademliaError } from '../errors';
 import type { Contact } from '../routing/contact';
-import { ipToBytes } from './ip-address';
+import { wireIpBytes } from './ip-address';
 import { MessageType, type NodesMessage } from './messages';
 import { WIRE_LIMITS } from './wire-limits';
 
@@ -72,7 +72,7 @@ export function cborHeadBytes(argument: number): number {
 /** Encoded size of one contact: `[publicKey:bytes(32), ip:bytes(4|16), port]`. */
 export function encodedContactBytes(contact: Contact): number {
   // Parsing (not a text check) so that IPv4-mapped IPv6 hosts count as the 4 bytes they travel as.
-  const ipBytes = ipToBytes(contact.host).length;
+  const ipBytes = wireIpBytes(contact.host).length;
   return (
     1 +
     cborHeadBytes(WIRE_LIMITS.publicKeyBytes) +

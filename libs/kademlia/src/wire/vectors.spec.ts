@@ -6,7 +6,9 @@ import type { Identity } from '../id/identity';
 import { PlaintextSessionLayer } from '../session/plaintext-session';
 import type { DatagramTransport, Endpoint, PacketHandler } from '../transport/transport';
 import { emptyTransportStats, type TransportStats } from '../transport/transport-stats';
+import { verifyRecord } from '../store/signed-records';
 import { decodeMessage, encodeMessage } from './codec';
+import { isSignedWireRecord, StoreStatus } from './messages';
 import { messageFromJson, messageToJson, type MessageJson } from './message-json';
 import vectors from '../../test-vectors/wire.json';
 
@@ -82,6 +84,30 @@ describe('golden wire vectors', () => {
       true,
     );
     expect(packetVectors.length).toBeGreaterThan(0);
+  });
+
+  it('covers signed records (with and without salt, the largest seq), minSeq and every STORE_ACK status', () => {
+    const records = messageVectors.flatMap((v) => {
+      const decoded = decodeMessage(new Uint8Array(Buffer.from(v.hex, 'hex')));
+      return decoded.ok && 'record' in decoded.message ? [decoded.message.record] : [];
+    });
+    const signed = records.filter(isSignedWireRecord);
+    expect(signed.some((r) => r.salt.length > 0)).toBe(true);
+    expect(signed.some((r) => r.salt.length === 0)).toBe(true);
+    expect(signed.some((r) => r.seq === Number.MAX_SAFE_INTEGER)).toBe(true);
+    // The wire vectors carry real records: the signed-records.md vectors, verifiable as they stand.
+    for (const record of signed) expect(verifyRecord(record)).toBe(true);
+    expect(
+      messageVectors.some((v) => v.message.type === 'FIND_VALUE' && v.message.minSeq !== undefined),
+    ).toBe(true);
+    const statuses = new Set(
+      messageVectors.filter((v) => v.message.type === 'STORE_ACK').map((v) => v.message.status),
+    );
+    for (const status of [StoreStatus.OK, StoreStatus.BAD_TOKEN, StoreStatus.BAD_RECORD])
+      expect(statuses).toContain(status);
+    for (const status of [StoreStatus.BAD_SIGNATURE, StoreStatus.SEQ_TOO_LOW, StoreStatus.SEQ_REUSED]) {
+      expect(statuses).toContain(status);
+    }
   });
 
   describe.each(messageVectors.map((v) => [v.name, v] as const))('%s', (_name, vector) => {

@@ -26,6 +26,20 @@ export const WIRE_LIMITS = {
   maxErrorTextBytes: 200,
   /** Largest record value (BEP 44's bound): a record then fits one packet with its framing. */
   maxValueBytes: DEFAULTS.maxValueBytes,
+  /**
+   * value.length + salt.length of a signed record. Its largest STORE or VALUE is then 1065 bytes: under the
+   * 1108-byte payload of the encrypted layer's INIT packet (1232 - 124), which any request or reply may ride in.
+   * 1000 like an immutable value would make 1165 bytes, which fits PLAIN but not the encrypted layer.
+   */
+  maxSignedValueBytes: 900,
+  /** Salt of a signed record (BEP 44's bound): it names one of a publisher's records, it is not a payload. */
+  maxSaltBytes: 64,
+  /** Sequence numbers of signed records are JavaScript safe integers, so every implementation holds them exactly. */
+  maxSeq: Number.MAX_SAFE_INTEGER,
+  /** Raw Ed25519 public keys (RFC 8032). */
+  signingKeyBytes: 32,
+  /** Ed25519 signatures. */
+  signatureBytes: 64,
   /** Longest TTL a record may travel with, in seconds. */
   maxTtlSeconds: DEFAULTS.maxRecordTtlMs / 1000,
   /** Largest encoded message: what fits one UDP datagram without fragmentation. */

@@ -34,7 +34,7 @@ export const contactArb: fc.Arbitrary<Contact> = fc
   .record({ publicKey: bytes(WIRE_LIMITS.publicKeyBytes), host: hostArb, port: portArb })
   .map(({ publicKey, host, port }) => ({ id: nodeIdFromPublicKey(publicKey), publicKey, host, port }));
 
-export const recordArb: fc.Arbitrary<WireRecord> = fc.record({
+const immutableRecordArb: fc.Arbitrary<WireRecord> = fc.record({
   key: bytes(WIRE_LIMITS.idBytes),
   value: fc.oneof(
     fc.uint8Array({ maxLength: 40 }),
@@ -42,6 +42,27 @@ export const recordArb: fc.Arbitrary<WireRecord> = fc.record({
   ),
   ttlSeconds: fc.integer({ min: 0, max: WIRE_LIMITS.maxTtlSeconds }),
 });
+
+/** Signed records of every size class, up to value + salt = maxSignedValueBytes (not verified: the codec does not). */
+const signedRecordArb: fc.Arbitrary<WireRecord> = fc
+  .record({
+    key: bytes(WIRE_LIMITS.idBytes),
+    salt: fc.oneof(fc.constant(new Uint8Array(0)), fc.uint8Array({ maxLength: WIRE_LIMITS.maxSaltBytes })),
+    valueLength: fc.oneof(
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 0, max: WIRE_LIMITS.maxSignedValueBytes }),
+    ),
+    ttlSeconds: fc.integer({ min: 0, max: WIRE_LIMITS.maxTtlSeconds }),
+    publicKey: bytes(WIRE_LIMITS.signingKeyBytes),
+    seq: fc.oneof(fc.integer({ min: 0, max: 30 }), fc.constant(WIRE_LIMITS.maxSeq), fc.maxSafeNat()),
+    signature: bytes(WIRE_LIMITS.signatureBytes),
+  })
+  .map(({ valueLength, ...r }) => ({
+    ...r,
+    value: new Uint8Array(Math.min(valueLength, WIRE_LIMITS.maxSignedValueBytes - r.salt.length)).fill(7),
+  }));
+
+export const recordArb: fc.Arbitrary<WireRecord> = fc.oneof(immutableRecordArb, signedRecordArb);
 
 const tokenArb = bytes(WIRE_LIMITS.tokenBytes);
 
@@ -81,7 +102,15 @@ export const messageArb: fc.Arbitrary<Message> = fc.oneof(
       { requiredKeys: ['type', 'requestId', 'total', 'part', 'contacts'] },
     ),
   ),
-  fc.record({ type: fc.constant(MessageType.FIND_VALUE as const), requestId: requestIdArb, key: bytes(20) }),
+  fc.record(
+    {
+      type: fc.constant(MessageType.FIND_VALUE as const),
+      requestId: requestIdArb,
+      key: bytes(20),
+      minSeq: fc.oneof(fc.integer({ min: 0, max: 30 }), fc.maxSafeNat()),
+    },
+    { requiredKeys: ['type', 'requestId', 'key'] },
+  ),
   fc.record({
     type: fc.constant(MessageType.VALUE as const),
     requestId: requestIdArb,

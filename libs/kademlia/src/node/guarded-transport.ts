@@ -1,0 +1,49 @@
+import type { TransportStats } from '../transport/transport-stats';
+import type { DatagramTransport, Endpoint, PacketHandler } from '../transport/transport';
+
+/**
+ * A transport that asks `admit` about every inbound datagram before the session layer sees it. Rate limits
+ * and bans must act here, before decryption or key agreement: checking after would already have paid the
+ * cost the limits exist to avoid. Dropped datagrams are reported to `onDrop` by reason; sends pass through.
+ */
+export class GuardedTransport implements DatagramTransport {
+  constructor(
+    private readonly inner: DatagramTransport,
+    private readonly guard: {
+      admit(packet: Uint8Array, from: Endpoint): string | undefined;
+      onDrop(reason: string): void;
+    },
+  ) {}
+
+  listen(): Promise<void> {
+    return this.inner.listen();
+  }
+
+  send(packet: Uint8Array, to: Endpoint): void {
+    this.inner.send(packet, to);
+  }
+
+  onPacket(handler: PacketHandler): void {
+    this.inner.onPacket((packet, from) => {
+      const refused = this.guard.admit(packet, from);
+      if (refused === undefined) handler(packet, from);
+      else this.guard.onDrop(refused);
+    });
+  }
+
+  address(): Endpoint {
+    return this.inner.address();
+  }
+
+  addresses(): Endpoint[] {
+    return this.inner.addresses();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  stats(): TransportStats {
+    return this.inner.stats();
+  }
+}
