@@ -1,4 +1,5 @@
 import type { DatagramTransport, Endpoint } from '../../libs/kademlia/src';
+import { TransportDecorator } from '../../libs/kademlia/src/transport/transport-decorator';
 
 type PacketHandler = (packet: Uint8Array, from: Endpoint) => void;
 
@@ -13,15 +14,16 @@ const MAX_HELD_PACKETS = 64;
  * - Packets that arrive before `open()` (the node's routing table is still being filled) are held, then
  *   handed over in order: a node never answers from a half-built table.
  */
-export class LazyTransport implements DatagramTransport {
+export class LazyTransport extends TransportDecorator {
   private handler: PacketHandler | undefined;
   private held: Array<[Uint8Array, Endpoint]> | undefined = [];
   private heldDropped = 0;
 
   constructor(
-    private readonly inner: DatagramTransport,
+    inner: DatagramTransport,
     private readonly beforeSend: (to: Endpoint) => void,
   ) {
+    super(inner);
     inner.onPacket((packet, from) => {
       if (this.held === undefined) this.handler?.(packet, from);
       else if (this.held.length < MAX_HELD_PACKETS) this.held.push([packet, from]);
@@ -41,32 +43,12 @@ export class LazyTransport implements DatagramTransport {
     return this.heldDropped;
   }
 
-  listen(): Promise<void> {
-    return this.inner.listen();
-  }
-
-  send(packet: Uint8Array, to: Endpoint): void {
+  override send(packet: Uint8Array, to: Endpoint): void {
     this.beforeSend(to);
     this.inner.send(packet, to);
   }
 
-  onPacket(handler: PacketHandler): void {
+  override onPacket(handler: PacketHandler): void {
     this.handler = handler;
-  }
-
-  address(): Endpoint {
-    return this.inner.address();
-  }
-
-  addresses(): Endpoint[] {
-    return this.inner.addresses();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  stats() {
-    return this.inner.stats();
   }
 }

@@ -4,7 +4,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { findFreePort, httpGet, type HttpReply } from '../../../libs/platform/src/testing';
+import { findFreePort, httpGet, reapOnExit, type HttpReply } from '../../../libs/platform/src/testing';
 import { sleep, withinMs } from './wait-for';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -36,18 +36,6 @@ export interface BootstrapProcessOptions {
   readonly dhtPort?: number;
 }
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/** A crashed or interrupted test run must not leave service processes behind. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
-
 /** The child's environment: the runner's minus anything that configures a service, plus `env`. */
 function childEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const inherited = Object.fromEntries(
@@ -67,16 +55,15 @@ class ServiceChild {
   private partial = '';
 
   constructor(env: Record<string, string | undefined>) {
-    installExitHook();
     this.child = spawn(process.execPath, ['-r', TS_REGISTER, MAIN], {
       cwd: ROOT,
       env: childEnv(env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    running.add(this.child);
+    const forget = reapOnExit(this.child);
     this.exited = new Promise((resolve) => {
       this.child.once('exit', (code, signal) => {
-        running.delete(this.child);
+        forget();
         this.status = { code, signal };
         resolve(this.status);
       });

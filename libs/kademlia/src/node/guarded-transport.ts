@@ -1,4 +1,4 @@
-import type { TransportStats } from '../transport/transport-stats';
+import { TransportDecorator } from '../transport/transport-decorator';
 import type { DatagramTransport, Endpoint, PacketHandler } from '../transport/transport';
 
 /**
@@ -6,44 +6,22 @@ import type { DatagramTransport, Endpoint, PacketHandler } from '../transport/tr
  * and bans must act here, before decryption or key agreement: checking after would already have paid the
  * cost the limits exist to avoid. Dropped datagrams are reported to `onDrop` by reason; sends pass through.
  */
-export class GuardedTransport implements DatagramTransport {
+export class GuardedTransport extends TransportDecorator {
   constructor(
-    private readonly inner: DatagramTransport,
+    inner: DatagramTransport,
     private readonly guard: {
       admit(packet: Uint8Array, from: Endpoint): string | undefined;
       onDrop(reason: string): void;
     },
-  ) {}
-
-  listen(): Promise<void> {
-    return this.inner.listen();
+  ) {
+    super(inner);
   }
 
-  send(packet: Uint8Array, to: Endpoint): void {
-    this.inner.send(packet, to);
-  }
-
-  onPacket(handler: PacketHandler): void {
+  override onPacket(handler: PacketHandler): void {
     this.inner.onPacket((packet, from) => {
       const refused = this.guard.admit(packet, from);
       if (refused === undefined) handler(packet, from);
       else this.guard.onDrop(refused);
     });
-  }
-
-  address(): Endpoint {
-    return this.inner.address();
-  }
-
-  addresses(): Endpoint[] {
-    return this.inner.addresses();
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-
-  stats(): TransportStats {
-    return this.inner.stats();
   }
 }

@@ -1,4 +1,5 @@
 /** Test helpers for platform and service specs. Not part of the production API (import from here in tests). */
+export { reapOnExit } from './child-reaper';
 export { findFreePort } from './free-port';
 export { httpGet, type HttpReply } from './http-request';
 export { MemoryLogStream } from './memory-log-stream';

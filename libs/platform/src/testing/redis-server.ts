@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PlatformError } from '../errors';
+import { reapOnExit } from './child-reaper';
 import { findFreePort } from './free-port';
 
 export interface RedisServerOptions {
@@ -25,18 +26,6 @@ const DEFAULT_START_TIMEOUT_MS = 10_000;
 const PORT_ATTEMPTS = 3;
 const POLL_MS = 25;
 
-const running = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-/** A crashed or interrupted test run must not leave redis-server processes behind. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-}
-
 export class RedisServer {
   private child: ChildProcess | null = null;
   private exited: Promise<void> = Promise.resolve();
@@ -49,7 +38,6 @@ export class RedisServer {
 
   /** Starts a private redis-server and resolves once it answers PING. */
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
-    installExitHook();
     const opts = {
       binary: options.binary ?? process.env.REDIS_SERVER_BIN ?? 'redis-server',
       startTimeoutMs: options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
@@ -109,11 +97,11 @@ export class RedisServer {
     child.stderr?.on('data', keep);
     let exitedEarly = false;
     this.child = child;
-    running.add(child);
+    const forget = reapOnExit(child);
     this.exited = new Promise((resolve) => {
       const done = () => {
         exitedEarly = true;
-        running.delete(child);
+        forget();
         if (this.child === child) this.child = null;
         resolve();
       };
