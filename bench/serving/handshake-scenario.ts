@@ -12,6 +12,8 @@ export interface ServingScenario {
   expectContacts: number;
   /** INITs the generator builds ahead, per second of the run: above what one core can answer. */
   poolPerSecond: number;
+  /** Verified contacts put into the server's bootstrap buffer once its table is populated (bootstrap-scenario.ts). */
+  bufferContacts?: number;
 }
 
 /**

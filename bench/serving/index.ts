@@ -11,6 +11,13 @@ import {
   type ServingImplementation,
 } from './implementations';
 import {
+  bootstrapFigures,
+  bootstrapNotes,
+  bootstrapScenario,
+  type BootstrapFigures,
+  type BufferFillReport,
+} from './bootstrap-scenario';
+import {
   HANDSHAKE_SCENARIO,
   handshakeFigures,
   handshakeNote,
@@ -19,8 +26,23 @@ import {
 import type { LoadArgs } from './load-process';
 import type { WindowReport } from './load-window';
 
-const FULL = { helpers: 40, window: 128, warmupMs: 1_500, measureMs: 8_000, timeoutMs: 1_000 };
-const QUICK = { helpers: 24, window: 64, warmupMs: 300, measureMs: 1_000, timeoutMs: 500 };
+// bufferContacts: the bootstrap row's buffer; the issue's million in full runs, a tenth in the smoke run.
+const FULL = {
+  helpers: 40,
+  window: 128,
+  warmupMs: 1_500,
+  measureMs: 8_000,
+  timeoutMs: 1_000,
+  bufferContacts: 1_000_000,
+};
+const QUICK = {
+  helpers: 24,
+  window: 64,
+  warmupMs: 300,
+  measureMs: 1_000,
+  timeoutMs: 500,
+  bufferContacts: 100_000,
+};
 /** Every child is killed past this, whatever it is doing. */
 const CHILD_DEADLINE_MS = 90_000;
 
@@ -42,6 +64,10 @@ export interface ServingResult {
   /** Share of one core the server used during the window. */
   serverCpuPercent: number;
   cpuMicrosPerAnswer: number;
+  /** The server process's resident set at the window's end. */
+  serverRssMiB: number;
+  /** The bootstrap row only: its buffer and memory figures. */
+  bootstrap?: BootstrapFigures;
 }
 
 /**
@@ -65,6 +91,21 @@ export const servingSection: BenchSection = async (ctx) => {
     );
     results.push(outcome);
   }
+  // The bootstrap role: the encrypted node again, its answers drawn from table + a buffer of verified contacts.
+  const bootstrapOutcome = await measureWithRetry({
+    ctx,
+    implementation: 'kadfleet-encrypted',
+    index: 4 * SERVING_IMPLEMENTATIONS.length,
+    plan,
+    scenario: bootstrapScenario(plan.bufferContacts),
+  });
+  const bootstrap = 'error' in bootstrapOutcome ? undefined : bootstrapOutcome;
+  if (bootstrap) {
+    ctx.log(
+      `serving: bootstrap: ${bootstrap.responsesPerSecond} answers/s, ${bootstrap.cpuMicrosPerAnswer} µs ` +
+        `server CPU per answer, RSS ${bootstrap.bootstrap?.rssMiB} MiB`,
+    );
+  }
   // Beside the steady-session rows: the same server, every request a full handshake from a new identity.
   const handshakeOutcome = await measureWithRetry({
     ctx,
@@ -83,12 +124,22 @@ export const servingSection: BenchSection = async (ctx) => {
   if (figures) ctx.log(`serving: ${handshakeNote(figures)}`);
   return {
     name: 'serving',
-    table: servingTable(handshake ? [...results, handshake] : results),
-    data: { plan, results, handshake: handshake && { ...handshake, ...figures }, failures },
+    table: servingTable([...results, ...(bootstrap ? [bootstrap] : []), ...(handshake ? [handshake] : [])]),
+    data: { plan, results, bootstrap, handshake: handshake && { ...handshake, ...figures }, failures },
     notes: [
       ...servingNotes(results),
+      ...(bootstrap?.bootstrap
+        ? bootstrapNotes(
+            { ...bootstrap, bootstrap: bootstrap.bootstrap },
+            {
+              encrypted: results.find((r) => r.implementation === 'kadfleet-encrypted'),
+              dhtRpc: results.find((r) => r.implementation === 'dht-rpc'),
+            },
+          )
+        : []),
       ...(figures ? [handshakeNote(figures)] : []),
       ...failures.map((f) => `${SERVING_LABELS[f.implementation]}: no figures (${f.error}).`),
+      ...('error' in bootstrapOutcome ? [`kadfleet bootstrap: no figures (${bootstrapOutcome.error}).`] : []),
       ...('error' in handshakeOutcome
         ? [`${HANDSHAKE_SCENARIO.label}: no figures (${handshakeOutcome.error}).`]
         : []),
@@ -126,7 +177,8 @@ async function measureServer(input: {
   scenario?: ServingScenario;
 }): Promise<ServingResult> {
   const { ctx, implementation, index, plan, scenario } = input;
-  const name = `serving ${implementation}${scenario?.freshHandshakes ? ' handshakes' : ''}`;
+  const variant = scenario?.freshHandshakes ? ' handshakes' : scenario?.bufferContacts ? ' bootstrap' : '';
+  const name = `serving ${implementation}${variant}`;
   const server = new ChildLink({
     script: join(__dirname, 'server-process.js'),
     args: { implementation, host: `127.9.0.${index + 1}`, nodeOptions: scenario?.nodeOptions },
@@ -160,6 +212,13 @@ async function measureServer(input: {
       name: `${name} generator`,
     });
     const populated = (await generator.next('populated')) as unknown as { helpers: number; contacts: number };
+    // After the helpers joined: their join lookups must not meet the buffer's fake contacts.
+    const fill = scenario?.bufferContacts
+      ? ((await server.request(
+          { type: 'fill', contacts: scenario.bufferContacts },
+          'filled',
+        )) as unknown as BufferFillReport)
+      : undefined;
     await generator.request({ type: 'start' }, 'started');
     await sleep(plan.warmupMs);
     const [cpuBefore] = await Promise.all([
@@ -191,6 +250,13 @@ async function measureServer(input: {
       serverCpuMicros,
       serverCpuPercent: round((100 * serverCpuMicros) / (report.seconds * 1e6), 1),
       cpuMicrosPerAnswer: report.answered === 0 ? Number.NaN : round(serverCpuMicros / report.answered, 2),
+      serverRssMiB: round(Number(cpuAfter.rssBytes) / 2 ** 20, 1),
+      bootstrap:
+        fill &&
+        bootstrapFigures({
+          fill,
+          pingsInWindow: Number(cpuAfter.bufferPingsSent) - Number(cpuBefore.bufferPingsSent),
+        }),
     };
   } finally {
     await generator?.close();
@@ -209,6 +275,7 @@ function servingTable(results: readonly ServingResult[]): string {
       'loss %',
       'server CPU %',
       'server CPU µs/answer',
+      'server RSS MiB',
     ],
     results.map((r) => [
       r.label,
@@ -219,6 +286,7 @@ function servingTable(results: readonly ServingResult[]): string {
       r.lossPercent ?? Number.NaN,
       r.serverCpuPercent,
       r.cpuMicrosPerAnswer ?? Number.NaN,
+      r.serverRssMiB,
     ]),
   );
 }

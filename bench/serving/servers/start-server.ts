@@ -4,16 +4,25 @@ import { KademliaDHT, type KademliaOptions } from '../../../libs/kademlia/src';
 import { destroy, listen, loadBittorrentDht } from '../../peers/bittorrent-dht-types';
 import { freeUdpPort } from '../../peers/dht-rpc-network';
 import { kadfleetSessions, type ServerAddress, type ServingImplementation } from '../implementations';
+import { bootstrapRoleOf, fillBootstrapBuffer, type BufferFill } from './buffer-fill';
 
 /** A running server: where it listens, how many contacts its routing table holds, how to stop it. */
 export interface RunningServer {
   address: ServerAddress;
   tableSize(): number;
+  /** A kadfleet node started with `bootstrapRole` only: its buffer, filled with verified fake contacts. */
+  bootstrapBuffer?: {
+    fill(count: number): BufferFill;
+    stats(): { verified: number; size: number; pingsSent: number };
+  };
   close(): Promise<void>;
 }
 
 /** Options a scenario sets on a kadfleet server on top of the defaults (JSON: they cross a process boundary). */
-export type KadfleetServerOptions = Pick<KademliaOptions, 'cookieMode' | 'rateLimit' | 'loadShedding'>;
+export type KadfleetServerOptions = Pick<
+  KademliaOptions,
+  'cookieMode' | 'rateLimit' | 'loadShedding' | 'bootstrapRole'
+>;
 
 export async function startServer(
   implementation: ServingImplementation,
@@ -49,9 +58,17 @@ async function startKadfleet(
     sessions,
   });
   await node.start([]);
+  const role = nodeOptions.bootstrapRole ? bootstrapRoleOf(node) : undefined;
   return {
     address: { ...node.address(), host, publicKeyHex: Buffer.from(node.publicKey).toString('hex') },
     tableSize: () => node.stats().tableSize,
+    bootstrapBuffer: role && {
+      fill: (count) => fillBootstrapBuffer(role, count),
+      stats: () => {
+        const { verified, size, pingsSent } = role.stats();
+        return { verified, size, pingsSent };
+      },
+    },
     close: () => node.stop(),
   };
 }

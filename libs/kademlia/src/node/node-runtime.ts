@@ -42,6 +42,8 @@ export interface LookupInput {
   kind: 'node' | 'value';
   signal?: AbortSignal;
   deadlineMs?: number;
+  /** Disjoint paths (secure mode) when above 1. */
+  paths?: number;
   onProgress?: (progress: LookupProgress) => 'stop' | void;
 }
 
@@ -259,6 +261,7 @@ export class NodeRuntime {
       k: o.k,
       alpha: o.alpha,
       maxRpcs: o.lookupMaxRpcs,
+      paths: input.paths,
       deadlineMs: input.deadlineMs ?? o.lookupDeadlineMs,
       clock: o.clock,
       signal,
