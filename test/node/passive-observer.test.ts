@@ -30,7 +30,7 @@ class Tap {
 }
 
 function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
-  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(needle);
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(Buffer.from(needle));
 }
 
 describe('a passive observer of an encrypted network', () => {
