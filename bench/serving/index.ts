@@ -66,6 +66,8 @@ export interface ServingResult {
   cpuMicrosPerAnswer: number;
   /** The server process's resident set at the window's end. */
   serverRssMiB: number;
+  /** kadfleet only: packets the server dropped and requests it refused (shed, rate-limited) in the window. */
+  serverRefusals?: Record<string, number>;
   /** The bootstrap row only: its buffer and memory figures. */
   bootstrap?: BootstrapFigures;
 }
@@ -251,6 +253,7 @@ async function measureServer(input: {
       serverCpuPercent: round((100 * serverCpuMicros) / (report.seconds * 1e6), 1),
       cpuMicrosPerAnswer: report.answered === 0 ? Number.NaN : round(serverCpuMicros / report.answered, 2),
       serverRssMiB: round(Number(cpuAfter.rssBytes) / 2 ** 20, 1),
+      serverRefusals: refusalsIn(cpuBefore.refusals, cpuAfter.refusals),
       bootstrap:
         fill &&
         bootstrapFigures({
@@ -262,6 +265,20 @@ async function measureServer(input: {
     await generator?.close();
     await server.close();
   }
+}
+
+type Refusals = { dropped: number; refused: Record<string, number> } | undefined;
+
+/** What the server refused between two readings (kadfleet only; the peers report nothing of the kind). */
+function refusalsIn(before: unknown, after: unknown): Record<string, number> | undefined {
+  const [from, to] = [before as Refusals, after as Refusals];
+  if (!from || !to) return undefined;
+  const out: Record<string, number> = { dropped: to.dropped - from.dropped };
+  for (const [reason, count] of Object.entries(to.refused)) {
+    const delta = count - (from.refused[reason] ?? 0);
+    if (delta > 0) out[reason] = delta;
+  }
+  return out;
 }
 
 function servingTable(results: readonly ServingResult[]): string {

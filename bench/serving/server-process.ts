@@ -27,6 +27,7 @@ async function main(): Promise<void> {
         rssBytes: memory.rss,
         heapUsedBytes: memory.heapUsed,
         bufferPingsSent: server.bootstrapBuffer?.stats().pingsSent,
+        refusals: server.refusals?.(),
       });
     } else if (message.type === 'fill') {
       emit({ type: 'filled', ...fillBuffer(server, Number(message.contacts)) });

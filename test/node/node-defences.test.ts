@@ -10,6 +10,7 @@ import {
   type KademliaOptions,
 } from '../../libs/kademlia/src';
 import { satisfiesPuzzle } from '../../libs/kademlia/src/id/puzzle';
+import type { NodeRuntime } from '../../libs/kademlia/src/node/node-runtime';
 import { createRandom } from '../../libs/kademlia/src/sim/random';
 
 jest.setTimeout(60_000);
@@ -110,6 +111,28 @@ describe('node defences on a simulated network', () => {
     const failure = await clock.runUntilSettled(node.start([])).catch((e: unknown) => e);
     expect(isKademliaError(failure, 'CONFIG_INVALID')).toBe(true);
     expect(node.isRunning).toBe(false);
+  });
+
+  it('gives peers with a bad record less patience in lookups, so honest candidates are asked first', async () => {
+    const clock = new VirtualClock();
+    const network = new MemoryNetwork({ clock });
+    const node = new KademliaDHT({
+      clock,
+      transport: network.createTransport({ host: '49.0.0.1', port: 6881 }),
+    });
+    await clock.runUntilSettled(node.start([]));
+    try {
+      const runtime = (node as unknown as { running: { runtime: NodeRuntime } }).running.runtime;
+      const peer = (host: string) => ({ id: randomId(), publicKey: new Uint8Array(32), host, port: 6881 });
+      const options = runtime.lookupOptions({ target: randomId(), kind: 'node' });
+      const patience = (host: string) => options.slowAfterMs!(peer(host));
+      expect(patience('49.0.0.2')).toBeGreaterThan(DEFAULTS.minTimeoutMs);
+      runtime.guard.report('49.0.0.3', 'junk_contacts');
+      expect(patience('49.0.0.3')).toBe(DEFAULTS.minTimeoutMs);
+      expect(patience('49.0.0.2')).toBeGreaterThan(DEFAULTS.minTimeoutMs);
+    } finally {
+      await clock.runUntilSettled(node.stop());
+    }
   });
 
   it('lets one /24 hold at most the configured share of any table, by default', async () => {

@@ -15,6 +15,8 @@ export interface RunningServer {
     fill(count: number): BufferFill;
     stats(): { verified: number; size: number; pingsSent: number };
   };
+  /** kadfleet only: packets dropped and requests refused so far (a shed request is silence, i.e. loss). */
+  refusals?(): { dropped: number; refused: Record<string, number> };
   close(): Promise<void>;
 }
 
@@ -62,6 +64,10 @@ async function startKadfleet(
   return {
     address: { ...node.address(), host, publicKeyHex: Buffer.from(node.publicKey).toString('hex') },
     tableSize: () => node.stats().tableSize,
+    refusals: () => {
+      const stats = node.stats();
+      return { dropped: stats.droppedTotal, refused: stats.refused };
+    },
     bootstrapBuffer: role && {
       fill: (count) => fillBootstrapBuffer(role, count),
       stats: () => {

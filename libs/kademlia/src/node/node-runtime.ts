@@ -267,11 +267,15 @@ export class NodeRuntime {
       signal,
       request: (to, body, options) => this.request(to, body, options),
       // A request unanswered for half its timeout stops holding one of the alpha slots (libtorrent's short timeout).
+      // A peer with a bad record (negative reputation) gets no such patience: after the minimum timeout the lookup
+      // turns to the next candidates, so misbehaving peers rank behind honest ones when they stall.
       slowAfterMs: (to) =>
-        Math.max(
-          DEFAULTS.minTimeoutMs,
-          this.timeouts.timeoutFor(endpointKey(to)) * DEFAULTS.slowRequestFraction,
-        ),
+        this.guard.reputation.score(to.host) < 0
+          ? DEFAULTS.minTimeoutMs
+          : Math.max(
+              DEFAULTS.minTimeoutMs,
+              this.timeouts.timeoutFor(endpointKey(to)) * DEFAULTS.slowRequestFraction,
+            ),
     };
   }
 
