@@ -6,6 +6,8 @@ import type { ServingResult } from './index';
 export interface BufferFillReport {
   loaded: number;
   fillMs: number;
+  /** Wait after the fill until the load shedder was back at level 0 (server-process.ts). */
+  settleMs: number;
   verified: number;
   size: number;
   before: NodeJS.MemoryUsage;
@@ -16,6 +18,7 @@ export interface BufferFillReport {
 export interface BootstrapFigures {
   bufferContacts: number;
   fillMs: number;
+  settleMs: number;
   rssMiB: number;
   heapUsedMiB: number;
   arrayBuffersMiB: number;
@@ -49,6 +52,7 @@ export function bootstrapFigures(input: { fill: BufferFillReport; pingsInWindow:
   return {
     bufferContacts: fill.verified,
     fillMs: fill.fillMs,
+    settleMs: fill.settleMs,
     rssMiB: mib(fill.after.rss),
     heapUsedMiB: mib(fill.after.heapUsed),
     arrayBuffersMiB: mib(fill.after.arrayBuffers),
@@ -72,7 +76,7 @@ export function bootstrapNotes(
     .join('; ');
   return [
     `${row.label}: ${b.bufferContacts.toLocaleString('en-US')} verified contacts in the buffer (filled in ` +
-      `${b.fillMs} ms), answers are the 20 closest of table + buffer. Server CPU ${row.cpuMicrosPerAnswer} µs per ` +
+      `${b.fillMs} ms; load shedding back to level 0 ${b.settleMs} ms later), answers are the 20 closest of table + buffer. Server CPU ${row.cpuMicrosPerAnswer} µs per ` +
       `answer${ratios ? `: ${ratios}` : ''}.`,
     `${row.label}: server RSS ${b.rssMiB} MiB after the fill (+${b.rssGrowthMiB} MiB over the populated node; ` +
       `V8 heap ${b.heapUsedMiB} MiB, ArrayBuffers ${b.arrayBuffersMiB} MiB, after a full GC); ` +

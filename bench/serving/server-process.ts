@@ -30,7 +30,8 @@ async function main(): Promise<void> {
         refusals: server.refusals?.(),
       });
     } else if (message.type === 'fill') {
-      emit({ type: 'filled', ...fillBuffer(server, Number(message.contacts)) });
+      const filled = fillBuffer(server, Number(message.contacts));
+      emit({ type: 'filled', ...filled, settleMs: await settle(server) });
     } else if (message.type === 'exit') {
       await server.close();
       process.exit(0);
@@ -51,6 +52,25 @@ function fillBuffer(server: RunningServer, contacts: number): Record<string, unk
   const fill = buffer.fill(contacts);
   const after = collectedMemory();
   return { ...fill, ...buffer.stats(), before, after };
+}
+
+/** Longest wait for the load shedder to calm down after the fill; past it the window starts anyway. */
+const SETTLE_LIMIT_MS = 40_000;
+/** The shedder samples load once a second (DEFAULTS.loadSampleMs): the fill's lag shows after the next sample. */
+const FIRST_SAMPLE_MS = 1_500;
+
+/**
+ * The fill blocks the event loop for seconds, which the load shedder reads as overload (mean event-loop lag)
+ * and leaves one level per 5 s cool-down: the window starts once it is back at level 0, or the run would
+ * measure the shedding the fill caused. Returns the wait.
+ */
+async function settle(server: RunningServer): Promise<number> {
+  const startedAt = performance.now();
+  await new Promise((resolve) => setTimeout(resolve, FIRST_SAMPLE_MS));
+  while ((server.shedLevel?.() ?? 0) > 0 && performance.now() - startedAt < SETTLE_LIMIT_MS) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return Math.round(performance.now() - startedAt);
 }
 
 let gc: (() => void) | undefined;

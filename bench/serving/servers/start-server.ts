@@ -17,6 +17,8 @@ export interface RunningServer {
   };
   /** kadfleet only: packets dropped and requests refused so far (a shed request is silence, i.e. loss). */
   refusals?(): { dropped: number; refused: Record<string, number> };
+  /** kadfleet only: the load shedder's level (0 = serving everything). */
+  shedLevel?(): number;
   close(): Promise<void>;
 }
 
@@ -68,6 +70,7 @@ async function startKadfleet(
       const stats = node.stats();
       return { dropped: stats.droppedTotal, refused: stats.refused };
     },
+    shedLevel: () => node.stats().guard.loadShedding?.level ?? 0,
     bootstrapBuffer: role && {
       fill: (count) => fillBootstrapBuffer(role, count),
       stats: () => {

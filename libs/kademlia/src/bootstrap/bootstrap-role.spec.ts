@@ -1,3 +1,4 @@
+import { ipToBytes } from '../wire/ip-address';
 import { VirtualClock } from '../sim/virtual-clock';
 import type { Contact } from '../routing/contact';
 import { BootstrapRole, type BootstrapRoleOptions } from './bootstrap-role';
@@ -37,7 +38,7 @@ describe('BootstrapRole', () => {
     role.offer(bad);
     const report = await clock.runUntilSettled(role.verifyRound());
     expect(report).toMatchObject({ attempted: 2, verified: 1, failed: 1 });
-    expect(role.closest(good.id, 20)).toEqual([good]);
+    expect(role.closest(good.id, 20)).toEqual([{ ...good, addressBytes: ipToBytes(good.host) }]);
     expect(role.stats().verifyRttMs).toBe(20);
   });
 
@@ -117,7 +118,7 @@ describe('BootstrapRole', () => {
     for (const bytes of corrupt) {
       expect(() => role.restore(bytes)).toThrow(expect.objectContaining({ code: 'SNAPSHOT_INVALID' }));
     }
-    expect(role.closest(contact.id, 20)).toEqual([contact]);
+    expect(role.closest(contact.id, 20)).toEqual([{ ...contact, addressBytes: ipToBytes(contact.host) }]);
   });
 
   it('never throws on random bytes given as a snapshot', () => {

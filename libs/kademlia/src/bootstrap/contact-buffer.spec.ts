@@ -1,3 +1,4 @@
+import { ipToBytes } from '../wire/ip-address';
 import { ContactBuffer } from './contact-buffer';
 import { ContactMaker, FakeTime } from './test/buffer-fixtures';
 
@@ -14,7 +15,8 @@ describe('ContactBuffer', () => {
     expect(buffer.offer(contact)).toBe('added');
     expect(buffer.closest(contact.id, 20)).toEqual([]);
     expect(buffer.markVerified(contact)).toBe('verified');
-    expect(buffer.closest(contact.id, 20)).toEqual([contact]);
+    // Handed out with its wire address bytes, so NODES replies need not parse the host text again.
+    expect(buffer.closest(contact.id, 20)).toEqual([{ ...contact, addressBytes: ipToBytes(contact.host) }]);
   });
 
   it('offers pending contacts for their first ping before anything else, and leases each task once', () => {

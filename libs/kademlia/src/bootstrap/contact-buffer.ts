@@ -484,10 +484,28 @@ export class ContactBuffer {
   private contactAt(slab: RecordSlab, slot: number): Contact {
     const word = slab.word(slot);
     const field = slab.ipField(slot);
-    const host = wordIsV6(word)
-      ? bytesToIp(this.v6.get(field))
-      : `${field >>> 24}.${(field >>> 16) & 0xff}.${(field >>> 8) & 0xff}.${field & 0xff}`;
-    return { id: slab.id(slot), publicKey: slab.publicKey(slot), host, port: slab.port(slot) };
+    if (wordIsV6(word)) {
+      const addressBytes = this.v6.get(field);
+      return {
+        id: slab.id(slot),
+        publicKey: slab.publicKey(slot),
+        host: bytesToIp(addressBytes),
+        port: slab.port(slot),
+        addressBytes,
+      };
+    }
+    const a = field >>> 24;
+    const b = (field >>> 16) & 0xff;
+    const c = (field >>> 8) & 0xff;
+    const d = field & 0xff;
+    return {
+      id: slab.id(slot),
+      publicKey: slab.publicKey(slot),
+      host: `${a}.${b}.${c}.${d}`,
+      port: slab.port(slot),
+      // Handed out in NODES replies by the thousand per second: the wire bytes come with it, not re-parsed.
+      addressBytes: Uint8Array.of(a, b, c, d),
+    };
   }
 
   private countIn(ip: Uint8Array): AddressLimitRefusal | undefined {

@@ -3,6 +3,7 @@ import {
   compareDistance,
   ID_BYTES,
   idEquals,
+  idToHex,
   randomId,
   sharedPrefixLength,
   type NodeId,
@@ -36,6 +37,8 @@ interface Setup {
   k?: number;
   maxPayloadBytes?: number;
   store?: Partial<RecordStoreOptions>;
+  /** Bootstrap role: the buffer's closest verified contacts. */
+  bootstrapClosest?: (target: NodeId, k: number, requester: NodeId) => Contact[];
 }
 
 function setup(options: Setup = {}) {
@@ -63,6 +66,7 @@ function setup(options: Setup = {}) {
     maxPayloadBytes: options.maxPayloadBytes ?? MAX_PAYLOAD,
     self: () => selfContact,
     onStored: (record, sender, origin) => stored.push({ record, sender, origin }),
+    bootstrapClosest: options.bootstrapClosest,
   });
   const add = (id: NodeId): Contact => {
     const contact = contacts.contact(id);
@@ -103,6 +107,26 @@ function oracleClosest(table: RoutingTable, target: NodeId, n: number, keep: (c:
 const value = (text: string) => new TextEncoder().encode(text);
 
 describe('createRequestHandler', () => {
+  describe('in bootstrap role', () => {
+    it('answers FIND_NODE with the k closest of table and buffer together, each ID once', () => {
+      const buffer: Contact[] = [];
+      const factory = new ContactFactory();
+      const { handle, add } = setup({
+        k: 8,
+        bootstrapClosest: (target, k) =>
+          [...buffer].sort((a, b) => compareDistance(target, a.id, b.id)).slice(0, k),
+      });
+      const inTable = Array.from({ length: 10 }, () => add(randomId()));
+      for (let i = 0; i < 30; i++) buffer.push(factory.contact(randomId()));
+      buffer.push(inTable[0], inTable[1]); // the buffer also knows some table entries
+      const target = randomId();
+      const answer = contactsOf(handle({ type: MessageType.FIND_NODE, requestId: 1, target }, sender()));
+      const everyone = [...inTable, ...buffer.slice(0, 30)];
+      const truth = everyone.sort((a, b) => compareDistance(target, a.id, b.id)).slice(0, 8);
+      expect(answer.map((c) => idToHex(c.id))).toEqual(truth.map((c) => idToHex(c.id)));
+    });
+  });
+
   describe('PING', () => {
     it('answers PONG with the same request ID and the address the request came from', () => {
       const { handle } = setup();

@@ -195,15 +195,15 @@ function toWireContact(entry: Contact): Contact {
   return { id: entry.id, publicKey: entry.publicKey, host: entry.host, port: entry.port };
 }
 
-/** The k closest of two lists by XOR distance to target, each ID once. */
+/**
+ * The k closest of two lists by XOR distance to target, each ID once. Equal IDs are at equal distance, so after
+ * the sort a duplicate sits right behind its twin: one comparison with the previous kept contact removes it.
+ */
 function mergeClosest(target: NodeId, k: number, a: Contact[], b: Contact[]): Contact[] {
   if (b.length === 0) return a;
-  const seen = new Set<string>();
   const out: Contact[] = [];
   for (const contact of [...a, ...b].sort((x, y) => compareDistance(target, x.id, y.id))) {
-    const key = Buffer.from(contact.id.buffer, contact.id.byteOffset, contact.id.byteLength).toString('hex');
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (out.length > 0 && idEquals(out[out.length - 1].id, contact.id)) continue;
     out.push(contact);
     if (out.length === k) break;
   }

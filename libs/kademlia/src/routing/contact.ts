@@ -8,4 +8,9 @@ import type { Endpoint } from '../transport/transport';
 export interface Contact extends Endpoint {
   readonly id: NodeId;
   readonly publicKey: Uint8Array;
+  /**
+   * `host` as the 4 or 16 bytes it travels as, when whoever built the contact already had them (the bootstrap
+   * buffer stores addresses as bytes): encoding a NODES reply then skips parsing the host text back.
+   */
+  readonly addressBytes?: Uint8Array;
 }

@@ -166,7 +166,7 @@ function writeNodes(w: CborWriter, message: NodesMessage, start: (fields: number
 function writeContact(w: CborWriter, contact: Contact): void {
   w.arrayHead(3);
   w.bytes(checkBytes(contact.publicKey, WIRE_LIMITS.publicKeyBytes, 'contact publicKey'));
-  w.bytes(wireIpBytes(contact.host));
+  w.bytes(contact.addressBytes ?? wireIpBytes(contact.host));
   w.uint(checkPort(contact.port));
 }
 

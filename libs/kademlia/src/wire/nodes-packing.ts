@@ -72,7 +72,7 @@ export function cborHeadBytes(argument: number): number {
 /** Encoded size of one contact: `[publicKey:bytes(32), ip:bytes(4|16), port]`. */
 export function encodedContactBytes(contact: Contact): number {
   // Parsing (not a text check) so that IPv4-mapped IPv6 hosts count as the 4 bytes they travel as.
-  const ipBytes = wireIpBytes(contact.host).length;
+  const ipBytes = (contact.addressBytes ?? wireIpBytes(contact.host)).length;
   return (
     1 +
     cborHeadBytes(WIRE_LIMITS.publicKeyBytes) +
