@@ -135,6 +135,36 @@ describe('node defences on a simulated network', () => {
     }
   });
 
+  it('refills a table that emptied after joining, from the bootstrap entries, on the next lookup', async () => {
+    const clock = new VirtualClock();
+    const network = new MemoryNetwork({ clock });
+    const seedAt = { host: '49.1.0.1', port: 6881 };
+    const seed = new KademliaDHT({ clock, transport: network.createTransport(seedAt) });
+    const client = new KademliaDHT({
+      clock,
+      clientMode: true,
+      transport: network.createTransport({ host: '49.1.0.2', port: 6881 }),
+    });
+    await clock.runUntilSettled(seed.start([]));
+    await clock.runUntilSettled(client.start(['49.1.0.1:6881']));
+    try {
+      expect(client.getRoutingTableInfo().size).toBe(1);
+      // Its only contact stops answering: two failed lookups evict it, and the table is empty.
+      network.kill(seedAt);
+      for (let i = 0; i < 3; i++) await clock.runUntilSettled(client.findNode(randomId()));
+      expect(client.getRoutingTableInfo().size).toBe(0);
+      // The contact comes back; the next lookup rejoins through the bootstrap entry instead of finding nothing.
+      network.revive(seedAt);
+      await clock.runUntilSettled(
+        new Promise((resolve) => clock.setTimeout(() => resolve(undefined), 5_000)),
+      );
+      const found = await clock.runUntilSettled(client.findNode(randomId()));
+      expect(found.map((c) => c.host)).toEqual(['49.1.0.1']);
+    } finally {
+      await clock.runUntilSettled(Promise.all([seed.stop(), client.stop()]));
+    }
+  });
+
   it('lets one /24 hold at most the configured share of any table, by default', async () => {
     const sim = simulation(3);
     try {

@@ -90,6 +90,15 @@ async function retryInBackground(
   }
 }
 
+/**
+ * One join round through the bootstrap entries, for a node whose routing table has emptied after it had joined
+ * (every contact failed, e.g. behind a congested link): without it, such a node could never look anything up
+ * again, since lookups start from the table. Callers bound how often they ask.
+ */
+export function rejoinOnce(host: JoinHost, entries: readonly BootstrapEntry[]): Promise<JoinReport> {
+  return joinOnce(host, { entries, snapshot: [] });
+}
+
 async function joinOnce(
   host: JoinHost,
   input: { entries: readonly BootstrapEntry[]; snapshot: readonly PeerAddress[] },

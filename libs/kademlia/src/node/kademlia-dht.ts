@@ -10,7 +10,7 @@ import type { PeerAddress } from '../session/session-layer';
 import { MessageType, type PongMessage } from '../wire/messages';
 import { parseBootstrapEntry, resolveBootstrapEntries, type BootstrapEntry } from './bootstrap-entries';
 import type { KademliaEventMap } from './events';
-import { joinNetwork, type JoinHost, type JoinReport } from './join';
+import { joinNetwork, rejoinOnce, type JoinHost, type JoinReport } from './join';
 import { NodeMaintenance } from './maintenance';
 import { NodeRuntime } from './node-runtime';
 import { resolveOptions, type KademliaOptions, type ResolvedOptions } from './options';
@@ -109,11 +109,18 @@ export class KademliaDHT extends EventEmitter<KademliaEventMap> {
     // 'external': the application's scheduler (e.g. @nestjs/schedule in the bootstrap service) drives the same
     // tasks through runMaintenance(), so every timer of the process is visible in one place.
     if (this.options.maintenance === 'internal') periodic.start();
+    const host = this.joinHost(this.running);
     try {
-      return await joinNetwork(this.joinHost(this.running), {
+      const report = await joinNetwork(host, {
         entries: bootstrapNodes,
         attempts: this.options.bootstrapAttempts,
       });
+      if (bootstrapNodes.length > 0) {
+        runtime.rejoin = async () => {
+          await rejoinOnce(host, bootstrapNodes);
+        };
+      }
+      return report;
     } catch (err) {
       await this.stop();
       throw err;

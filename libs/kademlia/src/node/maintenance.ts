@@ -142,6 +142,7 @@ export class NodeMaintenance {
   }
 
   private async refreshIdleBuckets(): Promise<void> {
+    await this.node.refillIfEmpty();
     const targets = this.node.table.refreshTargets(this.node.options.bucketRefreshMs);
     await mapBounded(targets, 1, (target) => this.lookupQuietly(target));
   }

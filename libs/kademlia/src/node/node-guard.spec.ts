@@ -88,14 +88,16 @@ describe('NodeGuard', () => {
   });
 
   it('sheds by priority once load is high: STOREs first, PINGs of known peers never', () => {
-    const { guard, setQueueDepth } = guardWith();
+    const { guard, setQueueDepth, clock } = guardWith();
     const request = (kind: 'store' | 'find_node' | 'ping', knownPeer: boolean) =>
       guard.admitRequest({ kind, host: '198.51.100.20', knownPeer });
     expect(request('store', true)).toBeUndefined();
+    // Requests pile up; the next request after a sampling period samples the load and raises the level.
     setQueueDepth(DEFAULTS.maxInflightRequests);
-    guard.shedder!.update({ eventLoopDelayMs: 0, queueDepth: DEFAULTS.maxInflightRequests });
-    expect(guard.shedder!.level).toBe(4);
+    expect(request('store', true)).toBeUndefined();
+    clock.advance(DEFAULTS.loadSampleMs);
     expect(request('store', true)).toBe('shed_queue');
+    expect(guard.shedder!.level).toBe(4);
     expect(request('find_node', false)).toBe('shed_queue');
     expect(request('ping', false)).toBe('shed_queue');
     expect(request('ping', true)).toBeUndefined();

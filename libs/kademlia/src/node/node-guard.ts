@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../clock';
+import type { Clock } from '../clock';
 import { LruMap } from '../collections/lru-map';
 import { DEFAULTS } from '../config/defaults';
 import { satisfiesPuzzle } from '../id/puzzle';
@@ -69,7 +69,7 @@ export class NodeGuard {
   private readonly contacted: LruMap<string, number>;
   private readonly refusals = new ReasonCounter<ContactRefusal>();
   private readonly probe: EventLoopProbe | undefined;
-  private sampler: TimerHandle | undefined;
+  private sampledAt: number | undefined;
 
   constructor(private readonly input: NodeGuardOptions) {
     const o = input.options;
@@ -101,25 +101,23 @@ export class NodeGuard {
     });
   }
 
-  /** Starts the load sampler (a timer on the node's clock). */
-  start(): void {
-    if (!this.shedder || this.sampler) return;
-    const tick = () => {
-      this.shedder?.update({
-        eventLoopDelayMs: this.probe?.sample() ?? 0,
-        queueDepth: this.input.queueDepth(),
-      });
-      this.sampler = this.input.clock.setTimeout(tick, DEFAULTS.loadSampleMs);
-      this.sampler.unref?.();
-    };
-    this.sampler = this.input.clock.setTimeout(tick, DEFAULTS.loadSampleMs);
-    this.sampler.unref?.();
+  /** Stops the event-loop probe. */
+  stop(): void {
+    this.probe?.stop();
   }
 
-  stop(): void {
-    if (this.sampler) this.input.clock.clearTimeout(this.sampler);
-    this.sampler = undefined;
-    this.probe?.stop();
+  /**
+   * Feeds the shedder a load sample at most once per loadSampleMs, from the request path itself: no timer, so a
+   * simulation of 10,000 nodes does not pay 10,000 timer events per virtual second, and an idle node (nothing to
+   * shed) samples nothing. The probe reports the mean lag since its previous sample, however long ago that was.
+   */
+  private sampleLoad(): void {
+    const shedder = this.shedder;
+    if (!shedder) return;
+    const now = this.input.clock.now();
+    if (this.sampledAt !== undefined && now - this.sampledAt < DEFAULTS.loadSampleMs) return;
+    this.sampledAt = now;
+    shedder.update({ eventLoopDelayMs: this.probe?.sample() ?? 0, queueDepth: this.input.queueDepth() });
   }
 
   /** Before decryption: may this datagram cost us anything? Must not allocate on the common path. */
@@ -127,6 +125,7 @@ export class NodeGuard {
     const handshake =
       packet.length > PACKET_TYPE_OFFSET && HANDSHAKE_PACKET_TYPES.has(packet[PACKET_TYPE_OFFSET]);
     if (handshake) {
+      this.sampleLoad();
       const shed = this.shedder?.shouldShed({ kind: 'handshake', knownPeer: false });
       if (shed) return shed;
     }
@@ -143,6 +142,7 @@ export class NodeGuard {
 
   /** After decryption: may this request be answered now? STOREs also pay their own budget. */
   admitRequest(input: { kind: ShedKind; host: string; knownPeer: boolean }): GuardDropReason | undefined {
+    this.sampleLoad();
     const shed = this.shedder?.shouldShed({ kind: input.kind, knownPeer: input.knownPeer });
     if (shed) return shed;
     if (input.kind === 'store' && this.rateLimiter) {

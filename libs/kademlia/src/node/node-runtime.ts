@@ -176,7 +176,6 @@ export class NodeRuntime {
   async listen(): Promise<void> {
     try {
       await this.transport.listen();
-      this.guard.start();
     } catch (err) {
       this.rpc.close();
       this.session.close();
@@ -223,8 +222,32 @@ export class NodeRuntime {
       : reply;
   }
 
+  /**
+   * Set by the façade once joined: refills an empty table from the bootstrap entries. A node whose every contact
+   * failed would otherwise start each lookup from nothing, and find nothing, forever.
+   */
+  rejoin: (() => Promise<void>) | undefined;
+  private rejoining: Promise<void> | undefined;
+  private lastRejoinAt = -Infinity;
+
+  /**
+   * Rejoins when the table is empty, at most once per bootstrapRetryMinMs. Only the caller that starts a round
+   * waits for it; others (the round's own lookups among them) go on with the table as it is.
+   */
+  async refillIfEmpty(): Promise<void> {
+    if (this.table.size() > 0 || !this.rejoin || this.rejoining || this.lifetime.signal.aborted) return;
+    const now = this.options.clock.now();
+    if (now - this.lastRejoinAt < this.options.bootstrapRetryMinMs) return;
+    this.lastRejoinAt = now;
+    this.rejoining = this.rejoin()
+      .catch(() => undefined)
+      .finally(() => (this.rejoining = undefined));
+    await this.rejoining;
+  }
+
   /** Runs one lookup to completion; emits lookupCompleted and records metrics. */
   async lookup(input: LookupInput): Promise<LookupOutcome> {
+    await this.refillIfEmpty();
     const outcome = await runLookup({ ...this.lookupOptions(input), onProgress: input.onProgress });
     this.table.touch(input.target);
     this.lookupTotals[input.kind]++;
