@@ -28,17 +28,38 @@ function activeResources(kind: string): number {
   return process.getActiveResourcesInfo().filter((r) => r === kind).length;
 }
 
+/**
+ * The count once it stops changing: a test file that ran before this one in the same worker may still be closing
+ * its sockets (libuv lists a closed handle until a later loop turn), which would look like ours closing.
+ */
+async function steadyCount(kind: string): Promise<number> {
+  let last = activeResources(kind);
+  for (let i = 0; i < 100; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const now = activeResources(kind);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
 describe('KademliaDHT lifecycle', () => {
   it('stop() closes its sockets and leaves no timer behind', async () => {
+    const socketsBefore = await steadyCount('UDPWrap');
     const timersBefore = activeResources('Timeout');
-    const socketsBefore = activeResources('UDPWrap');
     const seed = new KademliaDHT({ bindAddress: '127.60.0.1', bindPort: 0 });
     const peer = new KademliaDHT({ bindAddress: '127.60.0.2', bindPort: 0 });
-    await seed.start([]);
-    await peer.start([entryOf(seed)]);
-    await peer.store('lifecycle', 'value');
-    expect(activeResources('UDPWrap')).toBeGreaterThan(socketsBefore);
-    await Promise.all([seed.stop(), peer.stop()]);
+    let socketsRunning: number;
+    try {
+      await seed.start([]);
+      await peer.start([entryOf(seed)]);
+      await peer.store('lifecycle', 'value');
+      socketsRunning = activeResources('UDPWrap');
+    } finally {
+      // Stopped whatever happens: a node left running would keep the test process alive.
+      await Promise.all([seed.stop(), peer.stop()]);
+    }
+    expect(socketsRunning).toBeGreaterThan(socketsBefore);
     // libuv lists a closed handle until a later loop turn (several on a busy machine): wait until it is gone.
     const settled = await eventually(
       () => activeResources('UDPWrap') === socketsBefore && activeResources('Timeout') <= timersBefore,
