@@ -1,9 +1,8 @@
 import { setMaxListeners } from 'node:events';
-import { BootstrapRole } from '../bootstrap/bootstrap-role';
+import type { BootstrapRole } from '../bootstrap/bootstrap-role';
 import { DEFAULTS } from '../config/defaults';
-import { isKademliaError, KademliaError } from '../errors';
-import { generateIdentity, type Identity } from '../id/identity';
-import { generatePuzzleIdentity, satisfiesPuzzle } from '../id/puzzle';
+import { isKademliaError } from '../errors';
+import type { Identity } from '../id/identity';
 import { idToHex, type NodeId } from '../id/node-id';
 import {
   runLookup,
@@ -17,8 +16,6 @@ import { RoutingTable, type RoutingEntry } from '../routing/routing-table';
 import type { RpcReply } from '../rpc/pending-request';
 import { PeerTimeouts } from '../rpc/rtt-estimator';
 import { RpcEngine, type RequestBody, type RequestOptions, type RequestHandler } from '../rpc/rpc-engine';
-import { IpDiversityPolicy } from '../security/ip-diversity';
-import type { ShedKind } from '../security/load-shedder';
 import { EncryptedSessionLayer } from '../session/encrypted-session';
 import { PlaintextSessionLayer } from '../session/plaintext-session';
 import type { InboundPayload, SessionLayer } from '../session/session-layer';
@@ -27,12 +24,13 @@ import { RecordStore } from '../store/record-store';
 import { WriteTokens } from '../store/write-tokens';
 import { endpointKey, type DatagramTransport } from '../transport/transport';
 import { UdpTransport } from '../transport/udp-transport';
-import { MessageType, type NodesMessage, type RequestMessage } from '../wire/messages';
+import { MessageType, type NodesMessage } from '../wire/messages';
 import type { KademliaEventMap } from './events';
 import { GuardedTransport } from './guarded-transport';
 import { NodeGuard } from './node-guard';
 import type { ResolvedOptions } from './options';
 import { createRequestHandler } from './request-handlers';
+import { bootstrapRoleFor, ipDiversityPolicy, ownIdentity, SHED_KIND } from './runtime-setup';
 import type { ValueOpsContext } from './value-ops';
 
 export type Emit = <E extends keyof KademliaEventMap>(event: E, ...args: KademliaEventMap[E]) => boolean;
@@ -114,19 +112,23 @@ export class NodeRuntime {
       splitRelaxation: o.splitRelaxation,
       replacementCacheSize: o.replacementCacheSize,
       maxFailures: o.maxFailures,
-      ipDiversity:
-        o.ipDiversity === false
-          ? undefined
-          : new IpDiversityPolicy({
-              ...o.ipDiversity,
-              allowList: [
-                ...DEFAULTS.ipDiversityExempt,
-                ...o.trustedNetworks,
-                ...(o.ipDiversity.allowList ?? []),
-              ],
-            }),
+      ipDiversity: ipDiversityPolicy(o),
     });
-    this.bootstrapRole = o.bootstrapRole === false ? undefined : this.createBootstrapRole(o);
+    this.bootstrapRole = bootstrapRoleFor({
+      options: o,
+      guard: this.guard,
+      ping: (contact, signal) =>
+        this.rpc
+          .request(
+            { endpoint: contact, publicKey: contact.publicKey },
+            { type: MessageType.PING },
+            { retries: 1, signal },
+          )
+          .then(
+            () => true,
+            () => false,
+          ),
+    });
     this.store = new RecordStore({
       now,
       maxRecords: o.maxStoreRecords,
@@ -372,29 +374,6 @@ export class NodeRuntime {
     return kept ? { ...reply, message: { ...reply.message, contacts: kept } } : reply;
   }
 
-  private createBootstrapRole(o: ResolvedOptions): BootstrapRole {
-    const settings = o.bootstrapRole === false ? {} : o.bootstrapRole;
-    return new BootstrapRole({
-      ...settings,
-      clock: o.clock,
-      // Straight to RPC, not request(): a buffer contact that fails its ping is the buffer's business, and must not
-      // count against a routing-table entry of the same ID.
-      ping: (contact, signal) =>
-        this.rpc
-          .request(
-            { endpoint: contact, publicKey: contact.publicKey },
-            { type: MessageType.PING },
-            { retries: 1, signal },
-          )
-          .then(
-            () => true,
-            () => false,
-          ),
-      acceptAddress: (host) => this.guard.acceptsAddress(host),
-      limitExempt: [...DEFAULTS.ipDiversityExempt, ...o.trustedNetworks],
-    });
-  }
-
   /** Load shedding and the STORE budget, asked before a decrypted request is answered; a refusal is silence. */
   private guardedHandler(handler: RequestHandler): RequestHandler {
     return (request, sender) => {
@@ -478,28 +457,4 @@ export class NodeRuntime {
     }
     if (result.pingCandidate) this.pingForEviction(result.pingCandidate);
   }
-}
-
-const SHED_KIND: Record<RequestMessage['type'], ShedKind> = {
-  [MessageType.PING]: 'ping',
-  [MessageType.FIND_NODE]: 'find_node',
-  [MessageType.FIND_NODE_BY_DISTANCE]: 'find_node',
-  [MessageType.FIND_VALUE]: 'find_value',
-  [MessageType.STORE]: 'store',
-};
-
-/** The configured identity, or a new one — solving the network's ID puzzle when it has one. */
-function ownIdentity(o: ResolvedOptions): Identity {
-  const difficulty = o.idPuzzleDifficulty;
-  if (o.identity) {
-    if (difficulty > 0 && !satisfiesPuzzle(o.identity.nodeId, difficulty)) {
-      throw new KademliaError(
-        `identity does not solve the network's ID puzzle (difficulty ${difficulty}); generate one with generatePuzzleIdentity`,
-        'CONFIG_INVALID',
-        { option: 'identity' },
-      );
-    }
-    return o.identity;
-  }
-  return difficulty > 0 ? generatePuzzleIdentity({ difficulty }).identity : generateIdentity();
 }
